@@ -1,0 +1,45 @@
+# Every target bootstraps what it needs: a fresh clone only needs python3 (>= 3.10) and make.
+PYTHON     ?= python3
+VENV       ?= .venv
+# an unpinned torch pulls several GB of CUDA packages here; override e.g. TORCH_SPEC="torch>=2.4"
+TORCH_SPEC ?= torch==2.13.0
+BIN        := $(VENV)/bin
+STAMP      := $(VENV)/.lora_mcl-installed
+
+.PHONY: install test check-export nbtest pytest demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml
+	@$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install "$(TORCH_SPEC)"
+	$(BIN)/pip install -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (lora_mcl)"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# notebooks are the source: exporting and cleaning them must not change any file
+check-export: install
+	@before=$$(cat lora_mcl/*.py nbs/*.ipynb nbs/*/*.ipynb 2>/dev/null | md5sum); \
+	$(BIN)/nbdev-export && $(BIN)/nbdev-clean; \
+	after=$$(cat lora_mcl/*.py nbs/*.ipynb nbs/*/*.ipynb 2>/dev/null | md5sum); \
+	if [ "$$before" != "$$after" ]; then \
+	  echo "nbdev-export/nbdev-clean changed files: lora_mcl/ is out of step with nbs/ or notebooks are not clean"; \
+	  git status --short lora_mcl nbs; exit 1; fi
+
+nbtest: install
+	$(BIN)/nbdev-test --n-workers 2
+
+pytest: install
+	$(BIN)/pytest -q
+
+test: check-export nbtest pytest
+
+demo: install
+	mkdir -p runs/demo
+	$(BIN)/papermill nbs/index.ipynb runs/demo/index.ipynb -p out_dir runs/demo --progress-bar
+	@cat runs/demo/metrics.json
+
+clean:
+	rm -rf $(VENV) runs build *.egg-info

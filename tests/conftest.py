@@ -1,0 +1,45 @@
+import pytest
+import torch
+from peft import get_peft_model
+from peft.tuners.lora import LoraLayer
+from lora_mcl import MCLConfig, get_mcl_model
+from lora_mcl.testing import tiny_model, tiny_batch, TINY_TARGETS
+
+ENC_DEC = {"bart", "t5"}
+
+
+def make_mcl(arch, num_hyps=3, r=4, **kw):
+    "An MCLModel on a tiny `arch` with non-zero random adapters."
+    cfg = MCLConfig(r=r, lora_alpha=2 * r, target_modules=TINY_TARGETS[arch], num_hyps=num_hyps,
+                    init_lora_weights=False, **kw)
+    torch.manual_seed(1)
+    return get_mcl_model(tiny_model(arch), cfg)
+
+
+def vanilla_peft(mcl, arch, k):
+    "A vanilla peft LoRA model on a fresh copy of the base holding hypothesis k's weights (copied module by module)."
+    lcfg = mcl.mcl_config.to_lora_config(fan_in_fan_out=arch == "gpt2", init_lora_weights=True)
+    ref = get_peft_model(tiny_model(arch), lcfg)
+    n = 0
+    with torch.no_grad():
+        for name, mod in ref.named_modules():
+            if isinstance(mod, LoraLayer):
+                src = mcl.peft_model.get_submodule(name)
+                mod.lora_A["default"].weight.copy_(src.lora_A["default"].weight[k])
+                mod.lora_B["default"].weight.copy_(src.lora_B["default"].weight[k])
+                n += 1
+    assert n == len(mcl.mcl_layers) > 0
+    return ref.eval()
+
+
+def nll_per_sequence(logits, labels, shift):
+    "Token-mean NLL per sequence, written independently of lora_mcl.losses."
+    if shift: logits, labels = logits[:, :-1], labels[:, 1:]
+    logp = torch.log_softmax(logits.double(), -1)
+    mask = labels != -100
+    tok = -logp.gather(-1, labels.clamp(min=0)[..., None])[..., 0] * mask
+    return (tok.sum(1) / mask.sum(1)).float()
+
+
+@pytest.fixture(params=sorted(TINY_TARGETS))
+def arch(request): return request.param
