@@ -1,7 +1,7 @@
 # Every target bootstraps what it needs: a fresh clone only needs python3 (>= 3.10) and make.
 PYTHON     ?= python3
 VENV       ?= .venv
-# an unpinned torch pulls several GB of CUDA packages here; override e.g. TORCH_SPEC="torch>=2.4"
+# an unpinned torch pulls several GB of CUDA packages here; override e.g. TORCH_SPEC="torch>=2.13" (e.g. on a GPU machine; torch >= 2.13 is required)
 TORCH_SPEC ?= torch==2.13.0
 BIN        := $(VENV)/bin
 STAMP      := $(VENV)/.lora_mcl-installed
