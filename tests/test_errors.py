@@ -89,3 +89,19 @@ def test_sequence_without_targets_contributes_zero():
     b["labels"][0] = -100
     out = mcl(**b)
     assert torch.isfinite(out.loss) and (out.hyp_losses[0] == 0).all()
+
+
+def test_checkpoint_of_another_base_model_leaves_it_untouched(tmp_path):
+    "A checkpoint trained on llama loaded onto qwen2 (same names, other sizes) fails before the model changes."
+    from lora_mcl.testing import _CONFIGS
+    make_mcl("llama").save_pretrained(tmp_path / "mcl")
+    dirs = make_mcl("llama").export_peft_adapters(tmp_path / "peft")
+    cls, make_config = _CONFIGS["qwen2"]
+    conf = make_config(); conf.intermediate_size = 48
+    other = cls(conf)
+    with pytest.raises(ValueError, match="does not fit .*mlp.*d_in=|does not fit .*mlp.*d_out="):
+        MCLModel.from_pretrained(other, tmp_path / "mcl")
+    assert untouched(other)
+    with pytest.raises(ValueError, match="another base model"):
+        MCLModel.from_peft_adapters(other, dirs)
+    assert untouched(other)
