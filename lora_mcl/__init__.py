@@ -2,11 +2,11 @@
 __version__ = "0.1.0"
 
 # The public API (this file is the one module written by hand; all others are exported from nbs/).
-from .losses import sequence_nll, wta_weights, mcl_loss, temperature_at, win_counts, win_entropy, WTA_MODES, REDUCTIONS
+from .losses import sequence_nll, wta_winners, wta_weights, mcl_loss, temperature_at, win_counts, win_entropy, WTA_MODES, REDUCTIONS
 from .config import MCLConfig
 from .layers import GroupedLoraLinear, HypothesisSelection
 from .model import MCLModel, MCLOutput, get_mcl_model, resolve_target_modules
 
 __all__ = ["MCLConfig", "MCLModel", "MCLOutput", "get_mcl_model", "resolve_target_modules", "GroupedLoraLinear",
-           "HypothesisSelection", "sequence_nll", "wta_weights", "mcl_loss", "temperature_at", "win_counts", "win_entropy",
+           "HypothesisSelection", "sequence_nll", "wta_winners", "wta_weights", "mcl_loss", "temperature_at", "win_counts", "win_entropy",
            "WTA_MODES", "REDUCTIONS"]

@@ -10,7 +10,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['REDUCTIONS', 'WTA_MODES', 'sequence_nll', 'wta_weights', 'mcl_loss', 'temperature_at', 'win_counts', 'win_entropy']
+__all__ = ['REDUCTIONS', 'WTA_MODES', 'sequence_nll', 'wta_winners', 'wta_weights', 'mcl_loss', 'temperature_at', 'win_counts',
+           'win_entropy']
 
 # %% ../nbs/00_losses.ipynb #478c4eb1
 REDUCTIONS = ("mean", "sum")
@@ -41,23 +42,39 @@ def _check_hyp_losses(hyp_losses: Tensor):
     if hyp_losses.dim() != 2 or hyp_losses.shape[1] < 1:
         raise ValueError(f"hyp_losses must have shape (B, K) with K >= 1; got {tuple(hyp_losses.shape)}")
 
+def wta_winners(
+    hyp_losses: Tensor,          # (B, K) loss of each hypothesis on each sample
+    generator: torch.Generator | None = None,  # source of the tie-breaking draws (default: torch's global RNG)
+    tie_rtol: float = 1e-6,      # losses within this relative distance of the row minimum count as tied
+) -> Tensor:                     # (B,) int64 index of a best hypothesis; ties broken uniformly at random
+    "Argmin over hypotheses, breaking ties uniformly at random (identical hypotheses must not all go to hypothesis 0)."
+    _check_hyp_losses(hyp_losses)
+    L = hyp_losses.detach()
+    best = L.min(1, keepdim=True).values
+    tied = L <= best + tie_rtol * best.abs().clamp(min=1.0)             # (B, K), at least one True per row
+    if not (tied.sum(1) > 1).any(): return L.argmin(1)
+    u = torch.rand(L.shape, generator=generator, device=generator.device if generator is not None else "cpu").to(L.device)
+    return torch.where(tied, u, torch.full_like(u, -1.0)).argmax(1)
+
 def wta_weights(
     hyp_losses: Tensor,          # (B, K) loss of each hypothesis on each sample
     mode: str = "wta",           # one of WTA_MODES
     epsilon: float = 0.0,        # relaxed: mass given to the K-1 losers together
     temperature: float = 1.0,    # annealed: softmax temperature, > 0
-    generator: torch.Generator | None = None,  # random: source of the random winners
+    generator: torch.Generator | None = None,  # source of random winners ("random") and of tie-breaking
+    winners: Tensor | None = None,  # (B,) precomputed `wta_winners` (wta/relaxed), so a caller draws ties once
 ) -> Tensor:                     # (B, K) detached weights, each row sums to 1
     "Stop-gradient weights of the WTA-family loss selected by `mode`."
     _check_hyp_losses(hyp_losses)
     L = hyp_losses.detach()
     B, K = L.shape
+    if mode in ("wta", "relaxed") and winners is None: winners = wta_winners(L, generator)
     if mode == "wta":
-        return F.one_hot(L.argmin(1), K).to(L.dtype)
+        return F.one_hot(winners, K).to(L.dtype)
     if mode == "relaxed":
         if not 0.0 <= epsilon < 1.0: raise ValueError(f"epsilon={epsilon!r} must be in [0, 1)")
         if K == 1: return torch.ones_like(L)
-        hard = F.one_hot(L.argmin(1), K).to(L.dtype)
+        hard = F.one_hot(winners, K).to(L.dtype)
         return hard * (1.0 - epsilon) + (1.0 - hard) * (epsilon / (K - 1))
     if mode == "annealed":
         if not temperature > 0: raise ValueError(f"temperature={temperature!r} must be > 0")
@@ -76,12 +93,13 @@ def mcl_loss(
     epsilon: float = 0.0,        # relaxed: mass given to the losers
     temperature: float = 1.0,    # annealed: current temperature
     temperature_final: float = 0.0,  # annealed: at or below this temperature use hard WTA
-    generator: torch.Generator | None = None,  # random: source of the random winners
-) -> tuple[Tensor, Tensor]:      # scalar loss (mean over B), winners (B,) = argmin over K
+    generator: torch.Generator | None = None,  # source of random winners ("random") and of tie-breaking
+) -> tuple[Tensor, Tensor]:      # scalar loss (mean over B), winners (B,) = argmin over K, ties broken at random
     "WTA-family loss of a `(B, K)` loss matrix, and the winning hypothesis of each sample."
     if mode == "annealed" and temperature <= temperature_final: mode = "wta"
-    w = wta_weights(hyp_losses, mode, epsilon=epsilon, temperature=temperature, generator=generator)
-    return (w * hyp_losses).sum(1).mean(), hyp_losses.detach().argmin(1)
+    winners = wta_winners(hyp_losses, generator)
+    w = wta_weights(hyp_losses, mode, epsilon=epsilon, temperature=temperature, generator=generator, winners=winners)
+    return (w * hyp_losses).sum(1).mean(), winners
 
 # %% ../nbs/00_losses.ipynb #5d4ffa26
 def temperature_at(
