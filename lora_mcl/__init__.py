@@ -6,7 +6,8 @@ from .losses import sequence_nll, wta_winners, wta_weights, mcl_loss, temperatur
 from .config import MCLConfig
 from .layers import GroupedLoraLinear, HypothesisSelection
 from .model import MCLModel, MCLOutput, get_mcl_model, resolve_target_modules
+from .trainer import MCLTrainer, mcl_metrics
 
-__all__ = ["MCLConfig", "MCLModel", "MCLOutput", "get_mcl_model", "resolve_target_modules", "GroupedLoraLinear",
+__all__ = ["MCLConfig", "MCLModel", "MCLTrainer", "mcl_metrics", "MCLOutput", "get_mcl_model", "resolve_target_modules", "GroupedLoraLinear",
            "HypothesisSelection", "sequence_nll", "wta_winners", "wta_weights", "mcl_loss", "temperature_at", "win_counts", "win_entropy",
            "WTA_MODES", "REDUCTIONS"]
