@@ -12,10 +12,11 @@ from peft import LoraConfig
 from .losses import WTA_MODES, REDUCTIONS
 
 # %% auto #0
-__all__ = ['SUPPORTED_INITS', 'MCLConfig']
+__all__ = ['SUPPORTED_INITS', 'TIE_BREAKING', 'MCLConfig']
 
 # %% ../nbs/01_config.ipynb #230b145c
 SUPPORTED_INITS = (True, False, "gaussian")
+TIE_BREAKING = ("random", "first")
 
 @dataclass
 class MCLConfig(LoraConfig):
@@ -26,6 +27,7 @@ class MCLConfig(LoraConfig):
     temperature_init: float = field(default=1.0, metadata={"help": "annealed WTA: temperature at optimizer step 0"})
     temperature_final: float = field(default=1e-6, metadata={"help": "annealed WTA: at this temperature the loss becomes hard WTA"})
     temperature_decay: float = field(default=0.999, metadata={"help": "annealed WTA: temperature factor per optimizer step"})
+    tie_breaking: str = field(default="random", metadata={"help": f"winner among exactly tied hypotheses, one of {TIE_BREAKING}: 'first' (plain argmin) is an ablation that collapses hard WTA from a B=0 start"})
     loss_reduction: str = field(default="mean", metadata={"help": f"per-sequence NLL reduction over target tokens, one of {REDUCTIONS}"})
 
     def __post_init__(self):
@@ -43,6 +45,7 @@ class MCLConfig(LoraConfig):
         if not 0 <= self.temperature_final <= self.temperature_init:
             bad("temperature_final", self.temperature_final, f"expected a float in [0, temperature_init={self.temperature_init}]")
         if not 0 < self.temperature_decay <= 1: bad("temperature_decay", self.temperature_decay, "expected a float in (0, 1]")
+        if self.tie_breaking not in TIE_BREAKING: bad("tie_breaking", self.tie_breaking, f"expected one of {TIE_BREAKING}")
         if self.loss_reduction not in REDUCTIONS: bad("loss_reduction", self.loss_reduction, f"expected one of {REDUCTIONS}")
         if self.init_lora_weights not in SUPPORTED_INITS:
             bad("init_lora_weights", self.init_lora_weights, f"LoRA-MCL supports {SUPPORTED_INITS}")

@@ -46,10 +46,12 @@ def wta_winners(
     hyp_losses: Tensor,          # (B, K) loss of each hypothesis on each sample
     generator: torch.Generator | None = None,  # source of the tie-breaking draws (default: torch's global RNG)
     tie_rtol: float = 1e-6,      # losses within this relative distance of the row minimum count as tied
+    random_ties: bool = True,    # False: plain argmin (the first tied hypothesis wins), for ablations
 ) -> Tensor:                     # (B,) int64 index of a best hypothesis; ties broken uniformly at random
     "Argmin over hypotheses, breaking ties uniformly at random (identical hypotheses must not all go to hypothesis 0)."
     _check_hyp_losses(hyp_losses)
     L = hyp_losses.detach()
+    if not random_ties: return L.argmin(1)
     best = L.min(1, keepdim=True).values
     tied = L <= best + tie_rtol * best.abs().clamp(min=1.0)             # (B, K), at least one True per row
     if not (tied.sum(1) > 1).any(): return L.argmin(1)
@@ -94,10 +96,11 @@ def mcl_loss(
     temperature: float = 1.0,    # annealed: current temperature
     temperature_final: float = 0.0,  # annealed: at or below this temperature use hard WTA
     generator: torch.Generator | None = None,  # source of random winners ("random") and of tie-breaking
+    random_ties: bool = True,    # False: ties go to the first hypothesis (plain argmin), for ablations
 ) -> tuple[Tensor, Tensor]:      # scalar loss (mean over B), winners (B,) = argmin over K, ties broken at random
     "WTA-family loss of a `(B, K)` loss matrix, and the winning hypothesis of each sample."
     if mode == "annealed" and temperature <= temperature_final: mode = "wta"
-    winners = wta_winners(hyp_losses, generator)
+    winners = wta_winners(hyp_losses, generator, random_ties=random_ties)
     w = wta_weights(hyp_losses, mode, epsilon=epsilon, temperature=temperature, generator=generator, winners=winners)
     return (w * hyp_losses).sum(1).mean(), winners
 

@@ -153,7 +153,8 @@ def forward(self: MCLModel, labels: Optional[Tensor] = None, **inputs) -> MCLOut
     nll = sequence_nll(logits, labels.repeat(G, *([1] * (labels.dim() - 1))), c.loss_reduction, shift=not self.is_encoder_decoder)
     res.hyp_losses = nll.view(G, B).T                                 # (B, G)
     res.loss, res.winners = mcl_loss(res.hyp_losses, c.wta_mode, epsilon=c.epsilon, temperature=self.temperature,
-                                     temperature_final=c.temperature_final)
+                                     temperature_final=c.temperature_final,
+                                     random_ties=c.tie_breaking == "random")
     if sel.hyps is not None: res.winners = sel.index(res.winners.device)[res.winners]   # positions -> hypothesis ids
     return res
 
