@@ -27,7 +27,7 @@ class MCLConfig(LoraConfig):
     temperature_init: float = field(default=1.0, metadata={"help": "annealed WTA: temperature at optimizer step 0"})
     temperature_final: float = field(default=1e-6, metadata={"help": "annealed WTA: at this temperature the loss becomes hard WTA"})
     temperature_decay: float = field(default=0.999, metadata={"help": "annealed WTA: temperature factor per optimizer step"})
-    tie_breaking: str = field(default="random", metadata={"help": f"winner among exactly tied hypotheses, one of {TIE_BREAKING}: 'first' (plain argmin) is an ablation that collapses hard WTA from a B=0 start"})
+    tie_breaking: str = field(default="random", metadata={"help": f"winner among exactly tied hypotheses, one of {TIE_BREAKING}: 'first' (plain argmin: hypothesis 0 wins every tie, e.g. the whole first step from a B=0 start) is an ablation"})
     loss_reduction: str = field(default="mean", metadata={"help": f"per-sequence NLL reduction over target tokens, one of {REDUCTIONS}"})
 
     def __post_init__(self):
