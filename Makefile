@@ -39,7 +39,7 @@ test: check-export nbtest pytest
 # the paper's first Markov setting (hard WTA, K=2) next to MLE, through papermill: about 2 minutes on 2 CPU cores
 demo: install
 	$(BIN)/lora-mcl run nbs/experiments/markov.ipynb --out runs/demo -p seq_len 64 -p steps 400 -p num_test 4000 -p eval_every 50 -p check true
-	@$(BIN)/python experiments/markov_table.py runs/demo
+	@cat runs/demo/summary.txt
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

@@ -33,7 +33,7 @@ plot: {{x: num_hyps, y: [mcl.test_oracle_loss, exact.oracle_entropy]}}
     out = tmp_path / "runs" / "tiny"
     for f in ("summary.csv", "summary.md", "summary.json", "summary.png"): assert (out / f).is_file()
     run = out / "label=good-num_hyps=2"
-    for f in ("markov.ipynb", "metrics.json", "config.json", "losses.png", "matrices.png", "win_rates.png"): assert (run / f).is_file(), f
+    for f in ("markov.ipynb", "metrics.json", "config.json", "summary.txt", "losses.png", "matrices.png", "win_rates.png"): assert (run / f).is_file(), f
     assert not (out / "label=bad_chain-num_hyps=1" / "trainer").exists()          # refused before any training
     assert main(["sweep", str(cfg), "--root", str(tmp_path / "cli")]) == 1        # a failed point -> exit status 1
 
