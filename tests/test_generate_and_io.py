@@ -62,7 +62,7 @@ def test_save_load_round_trip_and_peft_export(arch, tmp_path):
     for k, d in enumerate(dirs):
         assert d.name == f"hyp_{k}" and (d / "adapter_config.json").exists() and (d / "adapter_model.safetensors").exists()
         peft_model = PeftModel.from_pretrained(tiny_model(arch), str(d)).eval()
-        assert (peft_model(**b).logits - out.logits[k]).abs().max() <= 1e-5
+        assert (peft_model(**b).logits - out.logits[k]).abs().max() <= 1e-4  # float32 rounding of another multiplication order
     back = MCLModel.from_peft_adapters(tiny_model(arch), dirs[::-1], is_trainable=False)   # order = hypothesis order
     assert torch.equal(back(**b).logits, out.logits.flip(0))
 
@@ -75,4 +75,4 @@ def test_merge_and_unload_gives_plain_model():
     plain = mcl.merge_and_unload(1)
     assert type(plain).__name__ == "LlamaForCausalLM"
     assert not any("lora" in n for n, _ in plain.named_parameters())
-    assert (plain(input_ids=b["input_ids"], attention_mask=b["attention_mask"]).logits - target).abs().max() <= 1e-5
+    assert (plain(input_ids=b["input_ids"], attention_mask=b["attention_mask"]).logits - target).abs().max() <= 1e-4  # merged W + BA rounds differently
