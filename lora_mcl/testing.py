@@ -11,7 +11,7 @@ from transformers import (BartConfig, BartForConditionalGeneration, GPT2Config, 
                           T5Config, T5ForConditionalGeneration)
 
 # %% auto #0
-__all__ = ['VOCAB', 'TINY_ARCHS', 'TINY_TARGETS', 'tiny_model', 'tiny_batch']
+__all__ = ['VOCAB', 'TINY_ARCHS', 'TINY_TARGETS', 'TINY_WORDS', 'tiny_model', 'tiny_batch', 'tiny_tokenizer']
 
 # %% ../nbs/03_testing.ipynb #1accec49
 VOCAB = 64
@@ -67,3 +67,18 @@ def tiny_batch(batch_size: int = 2,  # B
     else:
         labels = ids.masked_fill(mask == 0, -100)
     return dict(input_ids=ids, attention_mask=mask, labels=labels)
+
+# %% ../nbs/03_testing.ipynb #e9f8be1c
+TINY_WORDS = ("a the one two red blue green big small dog cat bird fish horse man woman child car bike boat tree house sun sky "
+              "sea grass snow road ball hat runs sits flies swims jumps eats plays rides on in under near with and is are of "
+              "to at by from up down this that it black white old young").split()
+
+def tiny_tokenizer() -> transformers.PreTrainedTokenizerFast:
+    "A whitespace word-level tokenizer with VOCAB ids (pad 0, eos 1, bos 2, unk 3), left padding, for the tiny models."
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    vocab = {w: i for i, w in enumerate(["<pad>", "</s>", "<s>", "<unk>", *TINY_WORDS])}
+    assert len(vocab) == VOCAB, len(vocab)
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    return transformers.PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", bos_token="<s>",
+                                                unk_token="<unk>", padding_side="left")
