@@ -104,19 +104,22 @@ class MCLTrainer(Trainer):
 
     @torch.no_grad()
     def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval") -> dict[str, float]:
-        "Objective, oracle (WTA) loss, mean and per-hypothesis losses, win rates on the evaluation set (all processes)."
+        "Objective, oracle (WTA) loss, mean and per-hypothesis losses, win rates, and the model's own `out.loss` (`model_loss`; the mixture NLL for LoRA-MoE) on the evaluation set (all processes)."
         dl = self.get_eval_dataloader(eval_dataset)
         model = self.mcl_model
         was_training = model.training; model.eval()
         model.set_step(self.state.global_step)
-        parts = []
+        parts, own = [], torch.zeros(2, dtype=torch.float64)
         for inputs in tqdm(dl, desc="eval", file=sys.stdout, disable=self.args.disable_tqdm or not self.is_world_process_zero(), leave=False):
             out = model(**self._prepare_inputs(inputs))
             parts.append(self.accelerator.gather_for_metrics(out.hyp_losses.detach().float()))
+            n = out.hyp_losses.shape[0]             # the model's own objective (for LoRA-MoE: the mixture NLL), batch-weighted
+            own += self.accelerator.gather(torch.stack([out.loss.detach().float() * n, out.loss.new_tensor(float(n))])[None]).sum(0).double().cpu()
         model.train(was_training)
         c = model.mcl_config
         m = mcl_metrics(torch.cat(parts).cpu(), c.wta_mode, c.epsilon, model.temperature, c.temperature_final)
         metrics = {f"{metric_key_prefix}_{k}": v for k, v in m.items()}
+        metrics[f"{metric_key_prefix}_model_loss"] = (own[0] / own[1]).item()
         self.log(metrics)
         self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics=metrics)
         return metrics
