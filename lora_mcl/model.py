@@ -180,7 +180,8 @@ def generate(self: MCLModel, inputs: Optional[Tensor] = None, hypotheses: Option
 @patch
 def stacked_state_dict(self: MCLModel) -> dict:
     "peft-style adapter state dict; each tensor is stacked over hypotheses: A (K, r, d_in), B (K, d_out, r)."
-    return get_peft_model_state_dict(self.peft_model)
+    # never the frozen base weights: peft would add a targeted output/embedding layer's whole weight (`save_embedding_layers`)
+    return get_peft_model_state_dict(self.peft_model, save_embedding_layers=False)
 
 @patch
 def _load_stacked(self: MCLModel, sd: dict, source: str):

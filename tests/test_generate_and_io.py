@@ -76,3 +76,15 @@ def test_merge_and_unload_gives_plain_model():
     assert type(plain).__name__ == "LlamaForCausalLM"
     assert not any("lora" in n for n, _ in plain.named_parameters())
     assert (plain(input_ids=b["input_ids"], attention_mask=b["attention_mask"]).logits - target).abs().max() <= 1e-4  # merged W + BA rounds differently
+
+
+def test_lm_head_target_saves_adapters_only(tmp_path):
+    "Adapting lm_head: the checkpoint holds the LoRA weights only (not peft's copy of the frozen head) and loads back."
+    from safetensors.torch import load_file
+    mcl = get_mcl_model(tiny_model("llama"), MCLConfig(r=2, target_modules=["q_proj", "lm_head"], num_hyps=2, init_lora_weights=False)).eval()
+    mcl.save_pretrained(tmp_path)
+    keys = load_file(str(tmp_path / "mcl_adapters.safetensors")).keys()
+    assert keys and all(".lora_A." in k or ".lora_B." in k for k in keys)
+    b = tiny_batch()
+    back = MCLModel.from_pretrained(tiny_model("llama"), tmp_path)
+    assert torch.equal(back(**b).logits, mcl(**b).logits)
