@@ -28,6 +28,7 @@ class MCLConfig(LoraConfig):
     temperature_final: float = field(default=1e-6, metadata={"help": "annealed WTA: at this temperature the loss becomes hard WTA"})
     temperature_decay: float = field(default=0.999, metadata={"help": "annealed WTA: temperature factor per optimizer step"})
     tie_breaking: str = field(default="random", metadata={"help": f"winner among exactly tied hypotheses, one of {TIE_BREAKING}: 'first' (plain argmin: hypothesis 0 wins every tie, e.g. the whole first step from a B=0 start) is an ablation"})
+    winner_only_backward: bool = field(default=False, metadata={"help": "hard WTA (wta, or annealed once at temperature_final): run the K-row forward without autograd and recompute only each sample's winner with gradient; same gradients, less time and activation memory"})
     loss_reduction: str = field(default="mean", metadata={"help": f"per-sequence NLL reduction over target tokens, one of {REDUCTIONS}"})
 
     def __post_init__(self):
@@ -46,6 +47,9 @@ class MCLConfig(LoraConfig):
             bad("temperature_final", self.temperature_final, f"expected a float in [0, temperature_init={self.temperature_init}]")
         if not 0 < self.temperature_decay <= 1: bad("temperature_decay", self.temperature_decay, "expected a float in (0, 1]")
         if self.tie_breaking not in TIE_BREAKING: bad("tie_breaking", self.tie_breaking, f"expected one of {TIE_BREAKING}")
+        if not isinstance(self.winner_only_backward, bool): bad("winner_only_backward", self.winner_only_backward, "expected True or False")
+        if self.winner_only_backward and self.wta_mode not in ("wta", "annealed"):
+            bad("winner_only_backward", True, f"it needs a hard winner: wta_mode 'wta' or 'annealed' (from temperature_final on), not {self.wta_mode!r}")
         if self.loss_reduction not in REDUCTIONS: bad("loss_reduction", self.loss_reduction, f"expected one of {REDUCTIONS}")
         if self.init_lora_weights not in SUPPORTED_INITS:
             bad("init_lora_weights", self.init_lora_weights, f"LoRA-MCL supports {SUPPORTED_INITS}")

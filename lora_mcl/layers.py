@@ -21,9 +21,10 @@ __all__ = ['HypothesisSelection', 'StackedLoraWeight', 'GroupedLoraLinear']
 
 # %% ../nbs/02_layers.ipynb #aa23cf35
 class HypothesisSelection:
-    "Which hypotheses the grouped layers apply: `None` = all K (rows hypothesis-major), or a tuple of indices."
+    "Which hypotheses the grouped layers apply: `None` = all K (rows hypothesis-major), a tuple of indices, or one per row."
     def __init__(self, num_hyps: int):
         self.num_hyps, self.hyps, self._index = num_hyps, None, {}
+        self.rows: Optional[Tensor] = None   # (N,) hypothesis of each row, set by `select_rows` (takes precedence over `hyps`)
 
     def validate(self, hyps) -> Optional[tuple]:
         "Check a selection: `None`, an int, or a non-empty sequence of ints in [0, K)."
@@ -56,6 +57,17 @@ class HypothesisSelection:
         self.hyps = new
         try: yield new
         finally: self.hyps = prev
+
+    @contextmanager
+    def select_rows(self, row_hyps: Tensor):
+        "Run the enclosed code with row n of every input using hypothesis `row_hyps[n]` (no duplication)."
+        if not isinstance(row_hyps, Tensor) or row_hyps.dim() != 1 or row_hyps.dtype != torch.long or not len(row_hyps):
+            raise TypeError(f"row_hyps must be a non-empty 1-D LongTensor of hypothesis indices; got {row_hyps!r}")
+        if int(row_hyps.min()) < 0 or int(row_hyps.max()) >= self.num_hyps:
+            raise IndexError(f"row_hyps holds {row_hyps.tolist()}, out of range: num_hyps={self.num_hyps}, accepted 0..{self.num_hyps - 1}")
+        prev, self.rows = self.rows, row_hyps
+        try: yield row_hyps
+        finally: self.rows = prev
 
 # %% ../nbs/02_layers.ipynb #3bfcd315
 class StackedLoraWeight(nn.Module):
@@ -119,17 +131,21 @@ class GroupedLoraLinear(nn.Module, LoraLayer):
             return result
         name = self.active_adapters[0]
         if name not in self.lora_A: return result
-        hyps = self.selection.hyps
+        hyps, rows = self.selection.hyps, self.selection.rows
         if self.merged:
-            if hyps is not None and len(hyps) == 1 and hyps[0] == self.merged_hypothesis: return result
+            if rows is None and hyps is not None and len(hyps) == 1 and hyps[0] == self.merged_hypothesis: return result
             raise RuntimeError(f"hypothesis {self.merged_hypothesis} is merged into the base weight; only it can run "
                                f"(selected: {'all' if hyps is None else hyps}). Call unmerge() first.")
         A, B, s = self.lora_A[name].weight, self.lora_B[name].weight, self.scaling[name]
         x = self._cast_input_dtype(self.lora_dropout[name](x), A.dtype)
-        if hyps is not None and len(hyps) == 1:                  # one hypothesis, unexpanded batch
+        if rows is not None:                                     # row n runs hypothesis rows[n]: G = N groups of one row
+            if len(rows) != x.shape[0]:
+                raise RuntimeError(f"grouped LoRA layer got {x.shape[0]} rows but a hypothesis for {len(rows)} rows was selected")
+            A, B = A.index_select(0, rows), B.index_select(0, rows)   # (N, r, d_in), (N, d_out, r)
+        elif hyps is not None and len(hyps) == 1:                # one hypothesis, unexpanded batch
             k = hyps[0]
             return result + (F.linear(F.linear(x, A[k]), B[k]) * s).to(result.dtype)
-        if hyps is not None:
+        elif hyps is not None:
             idx = self.selection.index(A.device)
             A, B = A.index_select(0, idx), B.index_select(0, idx)   # (G, r, d_in), (G, d_out, r)
         G, N = A.shape[0], x.shape[0]

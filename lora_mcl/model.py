@@ -6,7 +6,7 @@
 from __future__ import annotations
 import copy
 import json
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
@@ -22,7 +22,8 @@ from peft.utils import (TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING, get_
                         load_peft_weights, set_peft_model_state_dict)
 from .config import MCLConfig
 from .layers import GroupedLoraLinear, HypothesisSelection
-from .losses import mcl_loss, sequence_nll, temperature_at
+from .losses import mcl_loss, sequence_nll, temperature_at, wta_winners
+from .replay import DropoutRecorder, DropoutReplay, rng_state, same_rng_state, set_rng_state
 
 # %% auto #0
 __all__ = ['CONFIG_NAME', 'WEIGHTS_NAME', 'resolve_target_modules', 'MCLOutput', 'batch_size_of', 'duplicate_batch',
@@ -63,8 +64,8 @@ class MCLOutput(ModelOutput):
     loss: Optional[Tensor] = None        # scalar WTA-family loss (when labels are given)
     hyp_losses: Optional[Tensor] = None  # (B, G) per-sequence NLL of each hypothesis (labels == -100 ignored)
     winners: Optional[Tensor] = None     # (B,) hypothesis index of lowest loss
-    logits: Optional[Tensor] = None      # (G, B, T, V)
-    outputs: Optional[ModelOutput] = None  # the base model's own output on the G*B hypothesis-major rows
+    logits: Optional[Tensor] = None      # (G, B, T, V); None under the winner-only backward (the winners' logits are outputs.logits)
+    outputs: Optional[ModelOutput] = None  # the base model's own output on the G*B hypothesis-major rows (winner-only: the B winner rows)
 
 # %% ../nbs/04_model.ipynb #404e9b82
 _BATCH_KEYS = ("input_ids", "inputs_embeds", "labels", "decoder_input_ids", "decoder_inputs_embeds", "pixel_values",
@@ -127,6 +128,12 @@ class MCLModel(nn.Module):
         self.temperature = temperature_at(step, c.temperature_init, c.temperature_final, c.temperature_decay)
         return self.temperature
 
+    def winner_only_active(self) -> bool:
+        "Whether a forward with labels now takes the winner-only backward path (config option, hard winner, gradients on)."
+        c = self.mcl_config
+        hard = c.wta_mode == "wta" or (c.wta_mode == "annealed" and self.temperature <= c.temperature_final)
+        return bool(c.winner_only_backward) and hard and torch.is_grad_enabled()
+
     @contextmanager
     def hypothesis(self, k: int):
         "Within this context the model is the plain single-hypothesis model k (no batch duplication)."
@@ -145,6 +152,7 @@ def forward(self: MCLModel, labels: Optional[Tensor] = None, **inputs) -> MCLOut
         inputs.setdefault("use_cache", False)
         if self.is_encoder_decoder and inputs.get("decoder_input_ids") is None and inputs.get("decoder_inputs_embeds") is None:
             inputs["decoder_input_ids"] = self.model.prepare_decoder_input_ids_from_labels(labels=labels)
+        if self.winner_only_active(): return self._winner_only_forward(labels, inputs, G, B)
     out = self.model(**duplicate_batch(inputs, G, B))
     logits = out.logits                                               # (G*B, T, V), hypothesis-major
     res = MCLOutput(logits=logits.view(G, B, *logits.shape[1:]), outputs=out)
@@ -305,3 +313,36 @@ def get_mcl_model(
     cfg = copy.deepcopy(config)
     cfg._register_custom_module({nn.Linear: GroupedLoraLinear, Conv1D: GroupedLoraLinear})   # this config only
     return MCLModel(get_peft_model(model, cfg), cfg)
+
+# %% ../nbs/04_model.ipynb #63676ffe
+@patch
+def _winner_only_forward(self: MCLModel, labels: Tensor, inputs: dict, G: int, B: int) -> MCLOutput:
+    "Hard WTA: the G*B-row forward without autograd, then each sample recomputed with gradient by its winner only."
+    c, sel, dev = self.mcl_config, self.selection, labels.device
+    shift = not self.is_encoder_decoder
+    training = any(m.training for m in self.model.modules())          # only then can the forward draw dropout masks
+    start = rng_state(dev)
+    record = DropoutRecorder() if training else nullcontext()
+    with torch.no_grad(), record:
+        out = self.model(**duplicate_batch(inputs, G, B))
+        nll = sequence_nll(out.logits, labels.repeat(G, *([1] * (labels.dim() - 1))), c.loss_reduction, shift=shift)
+    del out
+    after_forward = rng_state(dev)
+    hyp_losses = nll.view(G, B).T                                      # (B, G), no gradient
+    positions = wta_winners(hyp_losses, random_ties=c.tie_breaking == "random")   # (B,) among the G active hypotheses
+    winners = positions if sel.hyps is None else sel.index(dev)[positions]       # hypothesis ids
+    end = rng_state(dev)
+    rows = positions * B + torch.arange(B, device=dev)                 # each winner's row in the G*B pass
+    replay = DropoutReplay(record.records, rows) if training else nullcontext()
+    set_rng_state(dev, start)                                          # the recompute draws the same dropout masks
+    try:
+        with replay, sel.select_rows(winners):
+            out = self.model(**inputs)                                 # B rows, row b with hypothesis winners[b]
+        if training:
+            replay.check_done()
+            if not same_rng_state(rng_state(dev), after_forward):
+                raise RuntimeError("winner-only backward: the recompute drew other random numbers than the full pass; "
+                                   "the base model uses randomness that cannot be replayed: use winner_only_backward=False")
+    finally: set_rng_state(dev, end)                                   # the stream goes on as after one full forward
+    win_nll = sequence_nll(out.logits, labels, c.loss_reduction, shift=shift)    # (B,) with gradient
+    return MCLOutput(loss=win_nll.mean(), hyp_losses=hyp_losses, winners=winners, outputs=out)

@@ -88,6 +88,8 @@ class MoEModel(MCLModel):
 
 def get_moe_model(model: nn.Module, config: MCLConfig) -> MoEModel:
     "Put K LoRA experts and a router on `model` (same LoRA fields as LoRA-MCL; `num_hyps` = number of experts)."
+    if config.winner_only_backward:
+        raise ValueError("winner_only_backward=True applies to hard WTA; LoRA-MoE trains every expert with the mixture NLL: set it to False")
     mcl = get_mcl_model(model, config)
     return MoEModel(mcl.peft_model, mcl.mcl_config)
 

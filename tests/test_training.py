@@ -2,7 +2,8 @@
 import pytest
 import torch
 from conftest import ENC_DEC, make_mcl
-from lora_mcl import mcl_loss
+from lora_mcl import MCLConfig, get_mcl_model, mcl_loss
+from lora_mcl.testing import TINY_TARGETS, tiny_model
 from lora_mcl.testing import tiny_batch
 
 
@@ -88,3 +89,56 @@ def test_random_mode_trains_random_winner():
     out.loss.backward()
     got = [torch.count_nonzero(lora_grads(model, k)).item() > 0 for k in range(3)]
     assert sum(got) == 1   # exactly one hypothesis (a random one) is trained per sample
+
+
+def _hard_wta_step(model, batch, winner_only, seed, hyps=None):
+    model.mcl_config.winner_only_backward = winner_only
+    model.zero_grad(); torch.manual_seed(seed)
+    with model.selection.select(hyps): out = model(**batch)
+    out.loss.backward()
+    grads = torch.cat([p.grad.flatten() for n, p in model.named_parameters() if "lora_" in n])
+    return out, grads, torch.rand(2)
+
+
+@pytest.mark.parametrize("arch", ["gpt2", "llama", "bart", "t5"])
+@pytest.mark.parametrize("hyps", [None, [2, 0]])
+def test_winner_only_backward_same_gradients_with_dropout(arch, hyps):
+    "Winner-only hard WTA == full hard WTA (loss, winners, every adapter gradient, RNG stream) in training mode with dropout."
+    base = tiny_model(arch)
+    base.set_attn_implementation("eager")    # attention dropout (GPT-2, T5, BART) is replayable when eager, not inside SDPA
+    cfg = MCLConfig(r=4, lora_alpha=8, target_modules=TINY_TARGETS[arch], num_hyps=3, wta_mode="wta",
+                    lora_dropout=0.3, init_lora_weights=False)
+    model = get_mcl_model(base, cfg).train()
+    batch = tiny_batch(batch_size=5, seq_len=8, encoder_decoder=model.is_encoder_decoder)
+    for seed in (0, 1):
+        full, g_full, next_full = _hard_wta_step(model, batch, False, seed, hyps)
+        wo, g_wo, next_wo = _hard_wta_step(model, batch, True, seed, hyps)
+        assert torch.equal(wo.winners, full.winners)
+        torch.testing.assert_close(wo.loss, full.loss, rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(g_wo, g_full, rtol=1e-4, atol=1e-5)
+        assert torch.equal(next_wo, next_full)                    # the random stream goes on as after the full path
+    # and dropout is really on: another seed gives other gradients
+    _, g_other, _ = _hard_wta_step(model, batch, True, 7, hyps)
+    assert not torch.allclose(g_other, g_wo, atol=1e-6)
+
+
+def test_winner_only_backward_annealed_switches_at_final_temperature():
+    cfg = MCLConfig(r=4, lora_alpha=8, target_modules=TINY_TARGETS["llama"], num_hyps=2, wta_mode="annealed",
+                    temperature_init=1.0, temperature_final=0.5, temperature_decay=0.5, winner_only_backward=True,
+                    init_lora_weights=False)
+    model = get_mcl_model(tiny_model("llama"), cfg).train()
+    batch = tiny_batch(batch_size=3)
+    assert not model.winner_only_active() and model(**batch).logits is not None     # soft phase: full path
+    model.set_step(1)                                                                 # temperature 0.5 = final: hard
+    assert model.winner_only_active()
+    out = model(**batch)
+    assert out.logits is None
+    torch.testing.assert_close(out.loss, out.hyp_losses.min(1).values.mean(), rtol=1e-5, atol=1e-6)
+
+
+def test_winner_only_backward_refuses_unreplayable_randomness():
+    cfg = MCLConfig(r=4, target_modules=TINY_TARGETS["gpt2"], num_hyps=2, wta_mode="wta", winner_only_backward=True)
+    model = get_mcl_model(tiny_model("gpt2"), cfg).train()                # SDPA attention with attn_pdrop=0.1
+    with pytest.raises(ValueError, match="scaled_dot_product_attention"):
+        model(**tiny_batch(batch_size=2))
+    assert model.selection.rows is None
