@@ -23,7 +23,7 @@ from peft.utils import (TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING, get_
 from .config import MCLConfig
 from .layers import GroupedLoraLinear, HypothesisSelection
 from .losses import mcl_loss, sequence_nll, temperature_at, wta_winners
-from .replay import DropoutRecorder, DropoutReplay, rng_state, same_rng_state, set_rng_state
+from .replay import DropoutRecorder, DropoutReplay, rng_state, same_rng_state
 
 # %% auto #0
 __all__ = ['CONFIG_NAME', 'WEIGHTS_NAME', 'resolve_target_modules', 'MCLOutput', 'batch_size_of', 'duplicate_batch',
@@ -321,28 +321,23 @@ def _winner_only_forward(self: MCLModel, labels: Tensor, inputs: dict, G: int, B
     c, sel, dev = self.mcl_config, self.selection, labels.device
     shift = not self.is_encoder_decoder
     training = any(m.training for m in self.model.modules())          # only then can the forward draw dropout masks
-    start = rng_state(dev)
     record = DropoutRecorder() if training else nullcontext()
-    with torch.no_grad(), record:
+    with torch.no_grad(), record:                                      # dropout masks applied and kept (as booleans)
         out = self.model(**duplicate_batch(inputs, G, B))
         nll = sequence_nll(out.logits, labels.repeat(G, *([1] * (labels.dim() - 1))), c.loss_reduction, shift=shift)
     del out
-    after_forward = rng_state(dev)
     hyp_losses = nll.view(G, B).T                                      # (B, G), no gradient
     positions = wta_winners(hyp_losses, random_ties=c.tie_breaking == "random")   # (B,) among the G active hypotheses
     winners = positions if sel.hyps is None else sel.index(dev)[positions]       # hypothesis ids
-    end = rng_state(dev)
     rows = positions * B + torch.arange(B, device=dev)                 # each winner's row in the G*B pass
     replay = DropoutReplay(record.records, rows) if training else nullcontext()
-    set_rng_state(dev, start)                                          # the recompute draws the same dropout masks
-    try:
-        with replay, sel.select_rows(winners):
-            out = self.model(**inputs)                                 # B rows, row b with hypothesis winners[b]
-        if training:
-            replay.check_done()
-            if not same_rng_state(rng_state(dev), after_forward):
-                raise RuntimeError("winner-only backward: the recompute drew other random numbers than the full pass; "
-                                   "the base model uses randomness that cannot be replayed: use winner_only_backward=False")
-    finally: set_rng_state(dev, end)                                   # the stream goes on as after one full forward
+    before = rng_state(dev) if training else None
+    with replay, sel.select_rows(winners):
+        out = self.model(**inputs)                                     # B rows, row b with hypothesis winners[b]
+    if training:
+        replay.check_done()
+        if not same_rng_state(rng_state(dev), before):
+            raise RuntimeError("winner-only backward: the recompute drew random numbers that the full pass's record does not "
+                               "hold; the base model uses randomness that cannot be replayed: use winner_only_backward=False")
     win_nll = sequence_nll(out.logits, labels, c.loss_reduction, shift=shift)    # (B,) with gradient
     return MCLOutput(loss=win_nll.mean(), hyp_losses=hyp_losses, winners=winners, outputs=out)
