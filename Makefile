@@ -51,7 +51,7 @@ demo: install
 bench: install
 	$(BIN)/python -m lora_mcl.bench --model tiny-gpt2 --out runs/bench
 
-# the same on the real SmolLM2-135M (smaller batch, fewer repetitions: about 10 minutes on 2 CPU cores)
+# the same on the real SmolLM2-135M (smaller batch, fewer repetitions: about 15 minutes on 2 CPU cores)
 bench-smollm2: assets
 	$(BIN)/python -m lora_mcl.bench --model smollm2 --num-hyps 4 --batch-size 2 --seq-len 32 --reps 5 --warmup 1 --out runs/bench-smollm2
 

@@ -59,11 +59,12 @@ class HypothesisSelection:
         finally: self.hyps = prev
 
     @contextmanager
-    def select_rows(self, row_hyps: Tensor):
+    def select_rows(self, row_hyps: Tensor, check_range: bool = True):
         "Run the enclosed code with row n of every input using hypothesis `row_hyps[n]` (no duplication)."
         if not isinstance(row_hyps, Tensor) or row_hyps.dim() != 1 or row_hyps.dtype != torch.long or not len(row_hyps):
             raise TypeError(f"row_hyps must be a non-empty 1-D LongTensor of hypothesis indices; got {row_hyps!r}")
-        if int(row_hyps.min()) < 0 or int(row_hyps.max()) >= self.num_hyps:
+        # the range check reads the values (a device sync on GPU); callers holding argmin indices can skip it
+        if check_range and (int(row_hyps.min()) < 0 or int(row_hyps.max()) >= self.num_hyps):
             raise IndexError(f"row_hyps holds {row_hyps.tolist()}, out of range: num_hyps={self.num_hyps}, accepted 0..{self.num_hyps - 1}")
         prev, self.rows = self.rows, row_hyps
         try: yield row_hyps

@@ -332,7 +332,7 @@ def _winner_only_forward(self: MCLModel, labels: Tensor, inputs: dict, G: int, B
     rows = positions * B + torch.arange(B, device=dev)                 # each winner's row in the G*B pass
     replay = DropoutReplay(record.records, rows) if training else nullcontext()
     before = rng_state(dev) if training else None
-    with replay, sel.select_rows(winners):
+    with replay, sel.select_rows(winners, check_range=False):   # argmin indices: in range
         out = self.model(**inputs)                                     # B rows, row b with hypothesis winners[b]
     if training:
         replay.check_done()
