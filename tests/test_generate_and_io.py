@@ -64,7 +64,8 @@ def test_save_load_round_trip_and_peft_export(arch, tmp_path):
         peft_model = PeftModel.from_pretrained(tiny_model(arch), str(d)).eval()
         assert (peft_model(**b).logits - out.logits[k]).abs().max() <= 1e-4  # float32 rounding of another multiplication order
     back = MCLModel.from_peft_adapters(tiny_model(arch), dirs[::-1], is_trainable=False)   # order = hypothesis order
-    assert torch.equal(back(**b).logits, out.logits.flip(0))
+    # same weights in another hypothesis slot: the batched matmul may round differently (4.8e-7 seen on T5)
+    torch.testing.assert_close(back(**b).logits, out.logits.flip(0), rtol=0, atol=1e-5)
 
 
 @torch.no_grad()
