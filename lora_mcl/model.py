@@ -128,6 +128,10 @@ class MCLModel(nn.Module):
         self.temperature = temperature_at(step, c.temperature_init, c.temperature_final, c.temperature_decay)
         return self.temperature
 
+    def checkpointing(self) -> bool:
+        "Whether transformers' activation (gradient) checkpointing is enabled on the base model."
+        return any(getattr(m, "gradient_checkpointing", False) for m in self.model.modules())
+
     def winner_only_active(self) -> bool:
         "Whether a forward with labels now takes the winner-only backward path (config option, hard winner, gradients on)."
         c = self.mcl_config
@@ -145,6 +149,10 @@ class MCLModel(nn.Module):
 @patch
 def forward(self: MCLModel, labels: Optional[Tensor] = None, **inputs) -> MCLOutput:
     sel = self.selection
+    if sel.hyps is not None and torch.is_grad_enabled() and self.model.training and self.checkpointing():
+        raise ValueError(f"hypotheses {sel.hyps} are selected, but activation checkpointing recomputes the forward during "
+                         "backward, after the selection has ended (it would run other hypotheses); train with all K "
+                         "hypotheses or disable checkpointing")
     if sel.hyps is not None and len(sel.hyps) == 1:                  # plain single-hypothesis model
         return self.model(**inputs, **({} if labels is None else {"labels": labels}))
     G, B = sel.num_active, batch_size_of({**inputs, "labels": labels})
@@ -321,6 +329,10 @@ def _winner_only_forward(self: MCLModel, labels: Tensor, inputs: dict, G: int, B
     c, sel, dev = self.mcl_config, self.selection, labels.device
     shift = not self.is_encoder_decoder
     training = any(m.training for m in self.model.modules())          # only then can the forward draw dropout masks
+    if training and self.checkpointing():
+        raise ValueError("winner-only backward cannot run under activation (gradient) checkpointing: the checkpoint recomputes "
+                         "the forward during backward, outside the winners' row selection and dropout replay; disable "
+                         "checkpointing (the winner-only path keeps about 1/K of the activations already) or use winner_only_backward=False")
     record = DropoutRecorder() if training else nullcontext()
     with torch.no_grad(), record:                                      # dropout masks applied and kept (as booleans)
         out = self.model(**duplicate_batch(inputs, G, B))

@@ -142,3 +142,28 @@ def test_winner_only_backward_refuses_unreplayable_randomness():
     with pytest.raises(ValueError, match="scaled_dot_product_attention"):
         model(**tiny_batch(batch_size=2))
     assert model.selection.rows is None
+
+
+def test_activation_checkpointing_full_path_only():
+    "The full K-row path trains under checkpointing; winner-only and selected hypotheses are refused (the recompute runs after the selection ended)."
+    batch = tiny_batch(batch_size=4)
+    def model_with(**kw):
+        cfg = MCLConfig(r=4, lora_alpha=8, target_modules=TINY_TARGETS["llama"], num_hyps=2, wta_mode="wta", init_lora_weights=False, **kw)
+        torch.manual_seed(0)
+        m = get_mcl_model(tiny_model("llama"), cfg)
+        m.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        return m.train()
+    grads = []
+    for ckpt in (True, False):
+        m = model_with()
+        if not ckpt: m.model.gradient_checkpointing_disable()
+        assert m.checkpointing() == ckpt
+        m(**batch).loss.backward()
+        grads.append(torch.cat([p.grad.flatten() for n, p in m.named_parameters() if "lora_" in n]))
+    torch.testing.assert_close(grads[0], grads[1], rtol=1e-4, atol=1e-6)
+    with pytest.raises(ValueError, match="checkpointing"):
+        model_with(winner_only_backward=True)(**batch)
+    m = model_with()
+    with pytest.raises(ValueError, match="selected"), m.hypothesis(1):
+        m(**batch)
+    with torch.no_grad(), m.hypothesis(1): m(**batch)                  # inference under a selection is fine
