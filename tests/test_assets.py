@@ -2,7 +2,7 @@
 import pytest
 import torch
 from lora_mcl import MCLConfig, get_mcl_model
-from lora_mcl.assets import smollm2_available, smollm2_path
+from lora_mcl.assets import load_image, load_tuxpaint, smollm2_available, smollm2_path, tuxpaint_available
 
 needs_smollm2 = pytest.mark.skipif(not smollm2_available(), reason="SmolLM2 not installed: run `make assets`")
 
@@ -32,3 +32,37 @@ def test_smollm2_winner_only_step_matches_full_step():
     torch.testing.assert_close(wo.loss, full.loss, rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(g_wo, g_full, rtol=1e-3, atol=1e-5)
     assert g_full.abs().sum() > 0
+
+
+needs_all = pytest.mark.skipif(not (smollm2_available() and tuxpaint_available()),
+                               reason="SmolLM2 or Tux Paint not installed: run `make assets`")
+
+
+@needs_all
+def test_smollm2_captioner_trains_on_tuxpaint_images():
+    "A real training step: Tux Paint images -> prefix encoder -> SmolLM2 with K=2 LoRA-MCL hypotheses; then K captions in one call."
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from lora_mcl.captioning import ImagePrefixEncoder, PrefixCaptioner
+    from lora_mcl.decoding import MCLDecoding
+    path = smollm2_path()
+    lm = AutoModelForCausalLM.from_pretrained(path)
+    tok = AutoTokenizer.from_pretrained(path)
+    stamps = load_tuxpaint(languages=("en", "fr"))[:4]
+    images = torch.stack([load_image(s.image, size=64) for s in stamps])
+    captions = [s.captions["en"] if i % 2 else s.captions["fr"] for i, s in enumerate(stamps)]
+    cfg = MCLConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], num_hyps=2, wta_mode="wta")
+    d = lm.config.hidden_size
+    cap = PrefixCaptioner(get_mcl_model(lm, cfg), ImagePrefixEncoder(d, embed_std=lm.get_input_embeddings().weight.norm(dim=1).mean().item()),
+                          tok, prompt="Caption:")
+    opt = torch.optim.AdamW([p for p in cap.parameters() if p.requires_grad], lr=1e-3)
+    out = cap(images, captions)
+    assert torch.isfinite(out.loss) and out.hyp_losses.shape == (4, 2)
+    out.loss.backward()
+    enc_grad = sum(p.grad.abs().sum() for p in cap.encoder.parameters())
+    lora_grad = sum(p.grad.abs().sum() for n, p in cap.named_parameters() if "lora_" in n and p.grad is not None)
+    assert enc_grad > 0 and lora_grad > 0
+    assert all(p.grad is None for n, p in cap.lm.named_parameters() if "lora_" not in n)      # the LM stays frozen
+    opt.step()
+    cap.eval()
+    cands = cap.caption(images[:2], MCLDecoding(), 2, max_new_tokens=5)
+    assert len(cands) == 2 and all(len(c) == 2 for c in cands)
