@@ -11,7 +11,7 @@ from transformers import (BartConfig, BartForConditionalGeneration, GPT2Config, 
                           T5Config, T5ForConditionalGeneration)
 
 # %% auto #0
-__all__ = ['VOCAB', 'TINY_ARCHS', 'TINY_TARGETS', 'TINY_WORDS', 'tiny_model', 'tiny_batch', 'tiny_tokenizer']
+__all__ = ['VOCAB', 'TINY_ARCHS', 'TINY_TARGETS', 'TINY_WORDS', 'tiny_model', 'tiny_batch', 'tiny_tokenizer', 'word_tokenizer']
 
 # %% ../nbs/03_testing.ipynb #1accec49
 VOCAB = 64
@@ -42,12 +42,15 @@ TINY_TARGETS = {
 
 def tiny_model(arch: str = "gpt2",  # one of TINY_ARCHS
                seed: int = 0,       # weights are drawn from this seed
+               vocab_size: int = VOCAB,  # e.g. len(word_tokenizer(texts)); ids 0-2 stay pad/eos/bos
               ) -> transformers.PreTrainedModel:  # float32, eval mode
     "A small randomly initialised `transformers` model of architecture `arch`."
     if arch not in _CONFIGS: raise ValueError(f"arch={arch!r} is not a tiny model; use one of {TINY_ARCHS}")
+    if not isinstance(vocab_size, int) or vocab_size < 4: raise ValueError(f"vocab_size={vocab_size!r}: expected an int >= 4")
     cls, make_config = _CONFIGS[arch]
+    config = make_config(); config.vocab_size = vocab_size
     torch.manual_seed(seed)
-    model = cls(make_config()).eval()
+    model = cls(config).eval()
     model.generation_config.pad_token_id, model.generation_config.eos_token_id = 0, 1
     return model
 
@@ -80,5 +83,18 @@ def tiny_tokenizer() -> transformers.PreTrainedTokenizerFast:
     assert len(vocab) == VOCAB, len(vocab)
     tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    return transformers.PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", bos_token="<s>",
+                                                unk_token="<unk>", padding_side="left")
+
+# %% ../nbs/03_testing.ipynb #b7084f61
+def word_tokenizer(texts, min_count: int = 1) -> transformers.PreTrainedTokenizerFast:
+    "A word-level tokenizer (pad 0, eos 1, bos 2, unk 3, then the words of `texts` seen `min_count` times), left padding."
+    from collections import Counter
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    pre = pre_tokenizers.Whitespace()
+    counts = Counter(w for t in texts for w, _ in pre.pre_tokenize_str(t))
+    words = sorted(w for w, c in counts.items() if c >= min_count)
+    vocab = {w: i for i, w in enumerate(["<pad>", "</s>", "<s>", "<unk>", *words])}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>")); tok.pre_tokenizer = pre
     return transformers.PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", bos_token="<s>",
                                                 unk_token="<unk>", padding_side="left")
