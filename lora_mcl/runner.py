@@ -33,6 +33,7 @@ def notebook_parameters(notebook) -> dict:   # name -> {"default", "inferred_typ
 
 def parse_value(text: str):
     "A command-line value as YAML: 0.1 -> float, 2 -> int, true -> bool, [[.8, .2], [.9, .1]] -> list, wta -> str."
+    if re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+", text.strip()): return float(text)   # YAML 1.1 reads 1e-3 as a string
     try: return yaml.safe_load(text)
     except yaml.YAMLError: return text
 
