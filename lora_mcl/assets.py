@@ -73,7 +73,8 @@ def smollm2_path(cache: Optional[Path] = None, verbose: bool = True) -> Path:
 
 # %% ../nbs/12_assets.ipynb #fe3e03b5
 TUXPAINT_ROOT = Path("/usr/share/tuxpaint/stamps")
-TUXPAINT_HINT = "install it with `make assets` (apt-get install tuxpaint-stamps-default) or set $LORA_MCL_TUXPAINT to a copy of its stamps folder"
+TUXPAINT_HINT = ("install it with `make assets` (as root or with sudo: apt-get install tuxpaint-stamps-default; otherwise it downloads the "
+                 "Debian package and unpacks it into the cache folder) or set $LORA_MCL_TUXPAINT to a copy of its stamps folder")
 
 @dataclass
 class Stamp:
@@ -102,8 +103,9 @@ def parse_stamp_text(path) -> dict:
 
 # %% ../nbs/12_assets.ipynb #b89e3994
 def tuxpaint_root(root=None) -> Path:
-    "The Tux Paint stamps folder: `root`, else $LORA_MCL_TUXPAINT, else Debian's location."
-    path = Path(root or os.environ.get("LORA_MCL_TUXPAINT") or TUXPAINT_ROOT)
+    "The Tux Paint stamps folder: `root`, else $LORA_MCL_TUXPAINT, else Debian's location, else the package unpacked in `cache_dir()`."
+    unpacked = cache_dir() / "tuxpaint" / str(TUXPAINT_ROOT).lstrip("/")
+    path = Path(root or os.environ.get("LORA_MCL_TUXPAINT") or (TUXPAINT_ROOT if TUXPAINT_ROOT.is_dir() or not unpacked.is_dir() else unpacked))
     if not path.is_dir() or not any(path.rglob("*.txt")): raise FileNotFoundError(f"no Tux Paint stamps in {path}: {TUXPAINT_HINT}")
     return path
 

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Sequence
 import torch
 from torch import Tensor, nn
+from tqdm.auto import tqdm
 from .decoding import decode_candidates, hf_model
 
 # %% auto #0
-__all__ = ['load_coco_captions', 'load_caption_csv', 'ImagePrefixEncoder', 'PrefixCaptioner']
+__all__ = ['load_coco_captions', 'load_caption_csv', 'ImagePrefixEncoder', 'align_encoder', 'PrefixCaptioner']
 
 # %% ../nbs/13_captioning.ipynb #c3deb64e
 def load_coco_captions(json_path, image_dir=None) -> list[dict]:   # [{"id", "path", "captions"}], ordered by image id
@@ -55,18 +56,59 @@ def load_caption_csv(csv_path, audio_dir=None, audio_ext: str = ".wav") -> list[
 
 # %% ../nbs/13_captioning.ipynb #9a1ad1e0
 class ImagePrefixEncoder(nn.Module):
-    "Images (B, 3, H, W) -> prefix embeddings (B, grid*grid, d_model) for a frozen LM."
-    def __init__(self, d_model: int, grid: int = 2, width: int = 64, embed_std: float = 1.0):
+    "Images (B, 3, H, W) -> prefix embeddings (B, P, d_model) for a frozen LM: one token per grid cell, or `num_tokens` from the whole map."
+    def __init__(self,
+                 d_model: int,                      # the LM's embedding width
+                 grid: int = 2,                     # the conv map is pooled to grid x grid cells
+                 width: int = 64,                   # conv channels
+                 embed_std: float = 1.0,            # LayerNorm gain at start: the LM's per-coordinate embedding scale
+                 num_tokens: int | None = None):    # None: P = grid², token i from cell i; else P = num_tokens, each from all cells
         super().__init__()
+        if num_tokens is not None and (isinstance(num_tokens, bool) or not isinstance(num_tokens, int) or num_tokens < 1):
+            raise ValueError(f"num_tokens={num_tokens!r}; expected None or an int >= 1")
+        self.num_tokens, self.d_model = num_tokens, d_model
         self.convs = nn.Sequential(nn.Conv2d(3, width // 2, 4, 2, 1), nn.GELU(), nn.Conv2d(width // 2, width, 4, 2, 1), nn.GELU(),
                                    nn.Conv2d(width, width, 3, 2, 1), nn.GELU(), nn.AdaptiveAvgPool2d(grid))
-        self.proj, self.norm = nn.Linear(width, d_model), nn.LayerNorm(d_model)
+        self.proj = nn.Linear(width, d_model) if num_tokens is None else nn.Linear(width * grid * grid, num_tokens * d_model)
+        self.norm = nn.LayerNorm(d_model)
         with torch.no_grad(): self.norm.weight.fill_(embed_std)
     def forward(self, images: Tensor) -> Tensor:
         if images.dim() != 4 or images.shape[1] != 3:
             raise ValueError(f"expected images of shape (B, 3, H, W); got {tuple(images.shape)}")
-        x = self.convs(images).flatten(2).transpose(1, 2)           # (B, grid*grid, width)
-        return self.norm(self.proj(x))                              # (B, P, d_model)
+        x = self.convs(images)                                      # (B, width, grid, grid)
+        if self.num_tokens is None: x = self.proj(x.flatten(2).transpose(1, 2))             # (B, grid*grid, d_model)
+        else: x = self.proj(x.flatten(1)).view(len(images), self.num_tokens, self.d_model)  # (B, num_tokens, d_model)
+        return self.norm(x)                                         # (B, P, d_model)
+
+# %% ../nbs/13_captioning.ipynb #d944345a
+def align_encoder(encoder: nn.Module,           # features (B, ...) -> (B, P, d_model)
+                  features: Tensor,             # (N, ...) training inputs
+                  captions: Sequence[str],      # one caption per input (the alignment targets)
+                  tokenizer,                    # the LM's tokenizer
+                  embeddings: nn.Embedding,     # the LM's input embeddings (`lm.get_input_embeddings()`)
+                  steps: int = 2000, lr: float = 1e-3, batch_size: int = 64, seed: int = 0,
+                  progress: bool = True) -> list[float]:   # the loss per step
+    "Stage-1 alignment: regress the encoder's prefix onto the LM's input embeddings of each caption's first P tokens (eos-padded)."
+    if len(captions) != len(features): raise ValueError(f"need one caption per input: {len(features)} inputs, {len(captions)} captions")
+    if steps < 0: raise ValueError(f"steps={steps}; expected an int >= 0")
+    with torch.no_grad():
+        P = encoder(features[:1]).shape[1]
+        eos = tokenizer.eos_token_id
+        ids = [tokenizer(c, add_special_tokens=False)["input_ids"][:P] for c in captions]
+        weight = embeddings.weight.detach()
+        target = weight[torch.tensor([i + [eos] * (P - len(i)) for i in ids], device=weight.device)].to(features.device)
+        scale = weight.pow(2).mean()                             # so the loss is ~1 for a prefix of unrelated embeddings
+    params = [p for p in encoder.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    g = torch.Generator().manual_seed(seed)
+    was_training, losses = encoder.training, []
+    encoder.train()
+    for _ in tqdm(range(steps), desc="aligning the encoder", disable=not progress, mininterval=5):
+        idx = torch.randint(len(features), (min(batch_size, len(features)),), generator=g).to(features.device)
+        loss = (encoder(features[idx]) - target[idx]).pow(2).mean() / scale
+        opt.zero_grad(); loss.backward(); opt.step(); losses.append(loss.item())
+    encoder.train(was_training)
+    return losses
 
 # %% ../nbs/13_captioning.ipynb #8222ca4e
 class PrefixCaptioner(nn.Module):
