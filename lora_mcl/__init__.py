@@ -7,7 +7,7 @@ from .config import MCLConfig
 from .layers import GroupedLoraLinear, HypothesisSelection
 from .model import MCLModel, MCLOutput, get_mcl_model, resolve_target_modules
 from .trainer import MCLTrainer, mcl_metrics
-from .metrics import evaluate_candidates, plot_quality_diversity, caption_metrics, mt_metrics, oracle_of_k, MetricUnavailable
+from .metrics import evaluate_candidates, plot_quality_diversity, caption_metrics, mt_metrics, oracle_of_k, MetricUnavailable, LanguageIdentifier
 from .decoding import (decode_candidates, generate_candidates, diverse_beam_search, oracle_nll, reference_batches, count_forward_rows,
                        MCLDecoding, BeamSearch, DiverseBeamSearch, Sampling, TestTimeAugmentation)
 from .moe import MoEModel, MoEDecoding, get_moe_model

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import contextlib
 import io
+import math
 import re
 import shutil
 from collections import Counter
@@ -19,7 +20,7 @@ __all__ = ['SENTENCE_BLEU', 'SENTENCE_CHRF', 'SENTENCE_TER', 'SENTENCE_METRICS',
            'check_candidates', 'check_references', 'SentenceMetric', 'score_matrix', 'oracle_of_k', 'words', 'mbleu4',
            'pairwise_bleu', 'div_n', 'distinct_n', 'vocabulary_size', 'references_covered', 'loo_multi_ref_bleu',
            'spice_available', 'ptb_tokenize', 'caption_metrics', 'mt_metrics', 'evaluate_candidates',
-           'plot_quality_diversity']
+           'plot_quality_diversity', 'LanguageIdentifier']
 
 # %% ../nbs/08_metrics.ipynb #a714746d
 class MetricUnavailable(RuntimeError):
@@ -314,3 +315,35 @@ def plot_quality_diversity(rows: dict, quality: str = "oracle_BLEU", diversity: 
     ax.set_xlabel(f"{diversity} (lower = more diverse; axis reversed)"); ax.set_ylabel(quality); ax.grid(alpha=0.3)
     if path is not None: ax.figure.tight_layout(); ax.figure.savefig(path, dpi=120)
     return ax
+
+# %% ../nbs/08_metrics.ipynb #245d98bb
+class LanguageIdentifier:
+    "Character n-gram (1..n) naive Bayes language identification, trained on example texts per language."
+    def __init__(self, texts: dict, n: int = 3, alpha: float = 0.5):
+        if len(texts) < 2: raise ValueError(f"need example texts in at least two languages; got {list(texts)}")
+        empty = [l for l, ts in texts.items() if not any(words(t) for t in ts)]
+        if empty: raise ValueError(f"no example text with words for {empty}")
+        self.n, self.alpha, self.languages = n, alpha, list(texts)
+        self.counts = {l: Counter(g for t in ts for g in self._grams(t)) for l, ts in texts.items()}
+        self.totals = {l: sum(c.values()) for l, c in self.counts.items()}
+        self.vocab = len(set().union(*self.counts.values())) + 1
+
+    def _grams(self, text: str) -> list[str]:
+        t = f" {' '.join(words(text))} "
+        return [t[i:i + k] for k in range(1, self.n + 1) for i in range(len(t) - k + 1)]
+
+    def scores(self, text: str) -> dict:
+        "Log-likelihood of the text's n-grams under each language."
+        grams = self._grams(text)
+        return {l: sum(math.log((self.counts[l][g] + self.alpha) / (self.totals[l] + self.alpha * self.vocab)) for g in grams)
+                for l in self.languages}
+
+    def __call__(self, text: str) -> str:
+        "The most likely language, or '?' for a text without words."
+        if not words(text): return "?"
+        s = self.scores(text)
+        return max(s, key=s.get)
+
+    def accuracy(self, texts: dict) -> dict:
+        "Fraction of held-out texts labelled with their own language, per language."
+        return {l: float(np.mean([self(t) == l for t in ts])) for l, ts in texts.items()}
