@@ -11,6 +11,7 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass
+import numpy as np
 from pathlib import Path
 from typing import Optional
 
@@ -162,8 +163,10 @@ _SHAPES = {"circle": ("A {c} circle.", "Un cercle {c}.", "Ein {c}er Kreis.", "Un
 _COLOURS = {"red": ((220, 30, 30), ("red", "rouge", "rot", "rojo")), "blue": ((30, 60, 220), ("blue", "bleu", "blau", "azul")),
             "green": ((30, 170, 60), ("green", "vert", "grün", "verde")), "yellow": ((230, 210, 30), ("yellow", "jaune", "gelb", "amarillo"))}
 
-def synthetic_stamps(root, size: int = 32) -> Path:
-    "Write 12 coloured-shape stamps (PNG + captions in en/fr/de/es) in Tux Paint's layout under `root`; returns it."
+_TONES = {"circle": 330.0, "square": 660.0, "triangle": 1320.0}
+
+def synthetic_stamps(root, size: int = 32, sounds: bool = True) -> Path:
+    "Write 12 coloured-shape stamps (PNG, an OGG sound, captions in en/fr/de/es) in Tux Paint's layout under `root`; returns it."
     from PIL import Image, ImageDraw
     root = Path(root)
     for shape, templates in _SHAPES.items():
@@ -179,4 +182,10 @@ def synthetic_stamps(root, size: int = 32) -> Path:
             elif shape == "square": d.rectangle(box, fill=rgb + (255,))
             else: d.polygon([(size // 2, m), (size - m, size - m), (m, size - m)], fill=rgb + (255,))
             im.save(base.with_suffix(".png"))
+            if sounds:                       # half a second at 22.05 kHz: the shape sets the pitch, the colour the number of beeps
+                import soundfile
+                sr = 22050; t = np.arange(sr // 2) / sr
+                beeps = 1 + list(_COLOURS).index(colour)
+                wave = 0.5 * np.sin(2 * np.pi * _TONES[shape] * t) * (np.sin(2 * np.pi * beeps * t) > 0)
+                soundfile.write(base.with_suffix(".ogg"), wave.astype(np.float32), sr)
     return root

@@ -9,7 +9,7 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
-from .decoding import decode_candidates, hf_model
+from .decoding import BeamSearch, decode_candidates, hf_model
 
 # %% auto #0
 __all__ = ['load_coco_captions', 'load_caption_csv', 'ImagePrefixEncoder', 'align_encoder', 'PrefixCaptioner']
@@ -161,4 +161,14 @@ class PrefixCaptioner(nn.Module):
     def caption(self, features: Tensor, method, num_candidates: int, **generate_kwargs) -> list[list[str]]:
         "K candidate captions per input with a decoding method of `lora_mcl.decoding`."
         ids = decode_candidates(self.lm, self.prompt_inputs(features), method, num_candidates, **generate_kwargs)
+        return [[self.tokenizer.decode(c, skip_special_tokens=True).strip() for c in row] for row in ids]
+
+    @torch.no_grad()
+    def caption_augmented(self, features: Tensor, transforms, num_beams: int = 1, **generate_kwargs) -> list[list[str]]:
+        "Test-time augmentation: one caption per transform of the features (K = len(transforms)), all K·B rows in one call."
+        K, B = len(transforms), features.shape[0]
+        if K < 1: raise ValueError("caption_augmented needs at least one transform")
+        augmented = torch.cat([t(features) for t in transforms])                       # (K*B, ...), transform-major
+        ids = decode_candidates(self.lm, self.prompt_inputs(augmented), BeamSearch(num_beams=num_beams), 1, **generate_kwargs)
+        ids = ids[:, 0].reshape(K, B, -1).transpose(0, 1)                               # (B, K, L)
         return [[self.tokenizer.decode(c, skip_special_tokens=True).strip() for c in row] for row in ids]

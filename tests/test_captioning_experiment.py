@@ -33,3 +33,15 @@ def test_bilingual_needs_two_languages(tmp_path):
     from papermill.exceptions import PapermillExecutionError
     with pytest.raises(PapermillExecutionError, match="two languages"):
         run_notebook(NB, {"bilingual": True, "steps": 2}, out_dir=tmp_path / "bad")
+
+def test_sound_smoke_run(tmp_path):
+    "media='sound': the synthetic stamps' OGG tones as log-mel features, every baseline plus LoRA-MLE with SpecAugment TTA."
+    res = run_notebook(NB, {"media": "sound", "languages": ["en", "fr"], "steps": 10, "align_steps": 20}, out_dir=tmp_path / "snd")
+    m = json.loads((Path(res["out_dir"]) / "metrics.json").read_text())
+    assert set(m["rows"]) == METHODS | {"LoRA-MLE TTA"}
+    assert all(len(c) == 2 for c in m["candidates"]["LoRA-MLE TTA"]) and m["rows"]["LoRA-MLE TTA"]["forward_rows"] > 0
+
+def test_unknown_media_is_an_error(tmp_path):
+    from papermill.exceptions import PapermillExecutionError
+    with pytest.raises(PapermillExecutionError, match="expected 'image' or 'sound'"):
+        run_notebook(NB, {"media": "video", "steps": 2}, out_dir=tmp_path / "bad")
