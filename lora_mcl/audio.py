@@ -89,15 +89,13 @@ def spec_augment(spec: Tensor,                  # (B, n_mels, frames)
     "A copy with `freq_masks` bands of up to `freq_width` mels and `time_masks` spans of up to `time_width` frames set to each spectrogram's mean."
     if spec.dim() != 3: raise ValueError(f"expected (B, n_mels, frames); got {tuple(spec.shape)}")
     B, M, T = spec.shape
-    out = spec.clone()
-    fill = spec.mean(dim=(1, 2))
-    def draw(high): return int(torch.randint(0, max(1, high), (1,), generator=generator))
-    for b in range(B):
-        for _ in range(freq_masks):
-            w = draw(freq_width + 1); f0 = draw(M - w + 1); out[b, f0:f0 + w, :] = fill[b]
-        for _ in range(time_masks):
-            w = draw(time_width + 1); t0 = draw(T - w + 1); out[b, :, t0:t0 + w] = fill[b]
-    return out
+    def spans(count, width, size):       # (B, size): union of `count` spans per item, widths in [0, width], inside [0, size)
+        w = torch.randint(0, min(width, size) + 1, (B, count), generator=generator)
+        start = (torch.rand(B, count, generator=generator) * (size - w + 1)).floor()
+        pos = torch.arange(size)
+        return ((pos >= start[..., None]) & (pos < (start + w)[..., None])).any(1)
+    mask = spans(freq_masks, freq_width, M)[:, :, None] | spans(time_masks, time_width, T)[:, None, :]   # (B, M, T)
+    return torch.where(mask.to(spec.device), spec.mean(dim=(1, 2), keepdim=True), spec)
 
 def spec_augment_transforms(K: int, seed: int = 0, **mask_kwargs) -> list:
     "K seeded SpecAugment transforms (features -> features) for test-time augmentation: the same masks on every call."
