@@ -45,3 +45,53 @@ def test_unknown_media_is_an_error(tmp_path):
     from papermill.exceptions import PapermillExecutionError
     with pytest.raises(PapermillExecutionError, match="expected 'image' or 'sound'"):
         run_notebook(NB, {"media": "video", "steps": 2}, out_dir=tmp_path / "bad")
+
+def _clotho_fixture(root):
+    "A Clotho-format development CSV (file_name, caption_1..caption_5) over the synthetic stamps' OGG tones, clips in a folder beside it."
+    import csv
+    from lora_mcl.assets import synthetic_stamps, load_tuxpaint
+    stamps = load_tuxpaint(synthetic_stamps(root / "audio"), ("en", "fr"), media="sound")
+    csv_path = root / "clotho_captions_development.csv"
+    with csv_path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["file_name"] + [f"caption_{i}" for i in range(1, 6)])
+        for s in stamps:
+            en = s.captions["en"]
+            w.writerow([str(s.sound.relative_to(root / "audio")), en, en.lower(), en.replace("A ", "The "), "A sound of " + en.lower(), en.rstrip(".")])
+    return csv_path, root / "audio"
+
+def test_clotho_csv_smoke_run(tmp_path):
+    "data=a Clotho CSV: the paper's audio format runs through the same notebook (K=5 by default, one language, no language analysis)."
+    csv_path, audio = _clotho_fixture(tmp_path)
+    res = run_notebook(NB, {"data": str(csv_path), "media_dir": str(audio), "media": "sound", "steps": 6, "align_steps": 5},
+                       out_dir=tmp_path / "clotho")
+    m = json.loads((Path(res["out_dir"]) / "metrics.json").read_text())
+    assert set(m["rows"]) == METHODS | {"LoRA-MLE TTA"} and m["params"]["K"] == 5
+    assert (m["summary"]["num_train"], m["summary"]["num_test"]) == (10, 1) and m["languages_per_hypothesis"] == {}   # 80/10/10 split of 12
+    assert all(len(c) == 5 for c in m["candidates"]["LoRA-MCL (relaxed)"])
+    held = m["held_out_win_rates"]["LoRA-MCL (relaxed)"]["en"]
+    assert abs(sum(held.values()) - 1) < 1e-6 and "languages_covered" not in m["rows"]["LoRA-MLE beam"]
+
+def test_caption_file_errors(tmp_path):
+    "A CSV whose clips are elsewhere names the folder parameter; a CSV run as images names the media to use."
+    from papermill.exceptions import PapermillExecutionError
+    csv_path, _ = _clotho_fixture(tmp_path)
+    with pytest.raises(PapermillExecutionError, match="12 of the 12 files named in .* are missing.*set media_dir"):
+        run_notebook(NB, {"data": str(csv_path), "media": "sound", "steps": 2}, out_dir=tmp_path / "bad")
+    with pytest.raises(PapermillExecutionError, match="run with media='sound'"):
+        run_notebook(NB, {"data": str(csv_path), "steps": 2}, out_dir=tmp_path / "bad2")
+
+def test_coco_json_with_test_file(tmp_path):
+    "data=a COCO caption JSON for training and test_data=another for testing (images beside each file)."
+    from lora_mcl.assets import synthetic_stamps, load_tuxpaint
+    stamps = load_tuxpaint(synthetic_stamps(tmp_path / "img"), ("en",), media="image")
+    def coco(part, path):
+        images = [{"id": i, "file_name": str(s.image.relative_to(tmp_path / "img"))} for i, s in enumerate(part)]
+        anns = [{"image_id": i, "caption": c} for i, s in enumerate(part) for c in (s.captions["en"], s.captions["en"].lower())]
+        path.write_text(json.dumps({"images": images, "annotations": anns}))
+        return path
+    train, test = coco(stamps[:9], tmp_path / "img" / "train.json"), coco(stamps[9:], tmp_path / "img" / "val.json")
+    res = run_notebook(NB, {"data": str(train), "test_data": str(test), "num_hyps": 2, "steps": 6, "align_steps": 5}, out_dir=tmp_path / "coco")
+    m = json.loads((Path(res["out_dir"]) / "metrics.json").read_text())
+    assert (m["summary"]["num_train"], m["summary"]["num_test"], m["params"]["K"]) == (9, 3, 2)
+    assert m["rows"]["LoRA-MCL (annealed)"]["num_inputs"] == 3
