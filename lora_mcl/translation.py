@@ -38,13 +38,19 @@ def load_parallel_text(source_path, target_path) -> list[dict]:
     "Plain parallel text: line i of `target_path` translates line i of `source_path` (one reference each)."
     return load_multi_reference(source_path, [target_path])
 
-def caption_pairs(stamps, source_lang: str = "en", target_lang: str = "fr") -> list[dict]:
+def caption_pairs(stamps,
+                  source_lang: str = "en",
+                  target_lang: str | Sequence[str] = "fr",   # one code, or several whose captions are all references (e.g. ["pt", "pt_BR"])
+                 ) -> list[dict]:
     "Translation pairs from Tux Paint stamps' captions; stamps with the same source caption pool their distinct translations as references."
+    targets = [target_lang] if isinstance(target_lang, str) else list(target_lang)
+    if not targets: raise ValueError("target_lang is empty: give a language code such as 'fr', or several such as ['pt', 'pt_BR']")
     items = {}
     for s in stamps:
-        if source_lang not in s.captions or target_lang not in s.captions: continue
+        if source_lang not in s.captions or not all(t in s.captions for t in targets): continue
         refs = items.setdefault(s.captions[source_lang], [])
-        if s.captions[target_lang] not in refs: refs.append(s.captions[target_lang])
+        for t in targets:
+            if s.captions[t] not in refs: refs.append(s.captions[t])
     return [{"source": k, "references": v} for k, v in items.items()]
 
 # %% ../nbs/15_translation.ipynb #965e730f

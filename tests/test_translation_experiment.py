@@ -39,3 +39,11 @@ def test_unknown_data_is_an_error(tmp_path):
     from papermill.exceptions import PapermillExecutionError
     with pytest.raises(PapermillExecutionError, match="expected 'synthetic', 'tuxpaint' or 'files'"):
         run_notebook(NB, {"data": "wmt", "steps": 2}, out_dir=tmp_path / "bad")
+
+def test_extra_reference_langs(tmp_path):
+    "Captions of a second target code are more references (the synthetic stamps' German stands in for pt_BR next to pt)."
+    res = run_notebook(NB, {"extra_reference_langs": ["de"], "num_hyps": 2, "steps": 10}, out_dir=tmp_path / "run")
+    m = json.loads((Path(res["out_dir"]) / "metrics.json").read_text())
+    assert m["summary"]["num_test"] == 12 and m["summary"]["num_multi_ref"] == 12
+    row = m["rows"]["LoRA-MCL (relaxed)"]
+    assert 1 <= row["references_covered (multi-ref)"] <= 2 and "loo_multi_ref_BLEU (multi-ref)" in row
