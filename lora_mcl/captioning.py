@@ -87,6 +87,7 @@ def align_encoder(encoder: nn.Module,           # features (B, ...) -> (B, P, d_
                   tokenizer,                    # the LM's tokenizer
                   embeddings: nn.Embedding,     # the LM's input embeddings (`lm.get_input_embeddings()`)
                   steps: int = 2000, lr: float = 1e-3, batch_size: int = 64, seed: int = 0,
+                  augment=None,                 # features -> features applied to each batch (e.g. SpecAugment), targets unchanged
                   progress: bool = True) -> list[float]:   # the loss per step
     "Stage-1 alignment: regress the encoder's prefix onto the LM's input embeddings of each caption's first P tokens (eos-padded)."
     if len(captions) != len(features): raise ValueError(f"need one caption per input: {len(features)} inputs, {len(captions)} captions")
@@ -105,7 +106,8 @@ def align_encoder(encoder: nn.Module,           # features (B, ...) -> (B, P, d_
     encoder.train()
     for _ in tqdm(range(steps), desc="aligning the encoder", disable=not progress, mininterval=5):
         idx = torch.randint(len(features), (min(batch_size, len(features)),), generator=g).to(features.device)
-        loss = (encoder(features[idx]) - target[idx]).pow(2).mean() / scale
+        x = features[idx] if augment is None else augment(features[idx])
+        loss = (encoder(x) - target[idx]).pow(2).mean() / scale
         opt.zero_grad(); loss.backward(); opt.step(); losses.append(loss.item())
     encoder.train(was_training)
     return losses
