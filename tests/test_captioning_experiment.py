@@ -75,9 +75,12 @@ def test_clotho_csv_smoke_run(tmp_path):
 def test_caption_file_errors(tmp_path):
     "A CSV whose clips are elsewhere names the folder parameter; a CSV run as images names the media to use."
     from papermill.exceptions import PapermillExecutionError
-    csv_path, _ = _clotho_fixture(tmp_path)
+    csv_path, audio = _clotho_fixture(tmp_path)
     with pytest.raises(PapermillExecutionError, match="12 of the 12 files named in .* are missing.*set media_dir"):
         run_notebook(NB, {"data": str(csv_path), "media": "sound", "steps": 2}, out_dir=tmp_path / "bad")
+    with pytest.raises(PapermillExecutionError, match="are missing.*set test_media_dir"):   # the training clips are found
+        run_notebook(NB, {"data": str(csv_path), "media_dir": str(audio), "test_data": str(csv_path), "media": "sound", "steps": 2},
+                     out_dir=tmp_path / "bad1")
     with pytest.raises(PapermillExecutionError, match="run with media='sound'"):
         run_notebook(NB, {"data": str(csv_path), "steps": 2}, out_dir=tmp_path / "bad2")
 
