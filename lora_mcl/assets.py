@@ -168,6 +168,7 @@ _TONES = {"circle": 330.0, "square": 660.0, "triangle": 1320.0}
 def synthetic_stamps(root, size: int = 32, sounds: bool = True) -> Path:
     "Write 12 coloured-shape stamps (PNG, an OGG sound, captions in en/fr/de/es) in Tux Paint's layout under `root`; returns it."
     from PIL import Image, ImageDraw
+    if sounds: import soundfile
     root = Path(root)
     for shape, templates in _SHAPES.items():
         for colour, (rgb, names) in _COLOURS.items():
@@ -183,7 +184,6 @@ def synthetic_stamps(root, size: int = 32, sounds: bool = True) -> Path:
             else: d.polygon([(size // 2, m), (size - m, size - m), (m, size - m)], fill=rgb + (255,))
             im.save(base.with_suffix(".png"))
             if sounds:                       # half a second at 22.05 kHz: the shape sets the pitch, the colour the number of beeps
-                import soundfile
                 sr = 22050; t = np.arange(sr // 2) / sr
                 beeps = 1 + list(_COLOURS).index(colour)
                 wave = 0.5 * np.sin(2 * np.pi * _TONES[shape] * t) * (np.sin(2 * np.pi * beeps * t) > 0)

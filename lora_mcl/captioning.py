@@ -162,8 +162,7 @@ class PrefixCaptioner(nn.Module):
     @torch.no_grad()
     def caption(self, features: Tensor, method, num_candidates: int, **generate_kwargs) -> list[list[str]]:
         "K candidate captions per input with a decoding method of `lora_mcl.decoding`."
-        ids = decode_candidates(self.lm, self.prompt_inputs(features), method, num_candidates, **generate_kwargs)
-        return [[self.tokenizer.decode(c, skip_special_tokens=True).strip() for c in row] for row in ids]
+        return self._texts(decode_candidates(self.lm, self.prompt_inputs(features), method, num_candidates, **generate_kwargs))
 
     @torch.no_grad()
     def caption_augmented(self, features: Tensor, transforms, num_beams: int = 1, **generate_kwargs) -> list[list[str]]:
@@ -172,5 +171,7 @@ class PrefixCaptioner(nn.Module):
         if K < 1: raise ValueError("caption_augmented needs at least one transform")
         augmented = torch.cat([t(features) for t in transforms])                       # (K*B, ...), transform-major
         ids = decode_candidates(self.lm, self.prompt_inputs(augmented), BeamSearch(num_beams=num_beams), 1, **generate_kwargs)
-        ids = ids[:, 0].reshape(K, B, -1).transpose(0, 1)                               # (B, K, L)
-        return [[self.tokenizer.decode(c, skip_special_tokens=True).strip() for c in row] for row in ids]
+        return self._texts(ids[:, 0].reshape(K, B, -1).transpose(0, 1))                 # (B, K, L)
+
+    def _texts(self, ids: Tensor) -> list[list[str]]:   # (B, K, L) token ids -> B lists of K captions
+        return [[t.strip() for t in self.tokenizer.batch_decode(row, skip_special_tokens=True)] for row in ids]

@@ -27,7 +27,7 @@ def test_bilingual_smoke_run(tmp_path):
     assert set(dist) == {"0", "1"} and all(abs(sum(v.values()) - 1) < 1e-6 for v in dist.values())
     rows = m["rows"]["LoRA-MCL (relaxed)"]
     assert rows["K"] == 2 and 0 <= rows["mBLEU-4"] <= 1 and rows["forward_rows"] > 0
-    assert (Path(res["out_dir"]) / "quality_diversity.png").exists() and (Path(res["out_dir"]) / "table.md").exists()
+    assert all((Path(res["out_dir"]) / f).exists() for f in ("quality_diversity.png", "table.md", "win_rates.png"))
 
 def test_bilingual_needs_two_languages(tmp_path):
     from papermill.exceptions import PapermillExecutionError
