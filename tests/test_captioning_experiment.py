@@ -34,6 +34,19 @@ def test_bilingual_needs_two_languages(tmp_path):
     with pytest.raises(PapermillExecutionError, match="two languages"):
         run_notebook(NB, {"bilingual": True, "steps": 2}, out_dir=tmp_path / "bad")
 
+def test_mcl_only_run_with_adapter_dropout(tmp_path):
+    "baselines=False trains only the LoRA-MCL variants (quick sweeps of their settings); lora_dropout reaches every adapter."
+    res = run_notebook(NB, {"bilingual": True, "languages": ["en", "fr"], "steps": 6, "align_steps": 10, "baselines": False,
+                            "wta_modes": ["annealed"], "lora_dropout": 0.1}, out_dir=tmp_path / "mcl")
+    m = json.loads((Path(res["out_dir"]) / "metrics.json").read_text())
+    assert set(m["rows"]) == {"LoRA-MCL (annealed)"} and set(m["held_out_win_rates"]) == {"LoRA-MCL (annealed)"}
+    assert m["params"]["lora_dropout"] == 0.1 and m["params"]["baselines"] is False
+
+def test_nothing_to_train_is_an_error(tmp_path):
+    from papermill.exceptions import PapermillExecutionError
+    with pytest.raises(PapermillExecutionError, match="no model to train"):
+        run_notebook(NB, {"wta_modes": [], "baselines": False, "steps": 2}, out_dir=tmp_path / "bad")
+
 def test_sound_smoke_run(tmp_path):
     "media='sound': the synthetic stamps' OGG tones as log-mel features, every baseline plus LoRA-MLE with SpecAugment TTA."
     res = run_notebook(NB, {"media": "sound", "languages": ["en", "fr"], "steps": 10, "align_steps": 20}, out_dir=tmp_path / "snd")
