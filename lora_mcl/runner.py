@@ -17,7 +17,7 @@ import yaml
 
 # %% auto #0
 __all__ = ['SWEEP_KEYS', 'notebook_parameters', 'parse_value', 'check_parameters', 'run_label', 'run_notebook', 'load_sweep',
-           'metric_at', 'sweep', 'write_summary', 'main']
+           'metric_at', 'finished_run', 'sweep', 'write_summary', 'main']
 
 # %% ../nbs/07_runner.ipynb #e904f0a5
 def notebook_parameters(notebook) -> dict:   # name -> {"default", "inferred_type_name", "help"}
@@ -121,10 +121,21 @@ def _fmt(v):
     if isinstance(v, (list, dict)): return json.dumps(v, separators=(",", ":"))
     return "" if v is None else str(v)
 
+def finished_run(out, notebook, parameters: dict) -> dict | None:
+    "The earlier run in folder `out`, if it finished with exactly these parameters: {'metrics', 'seconds'}; else None."
+    executed, m = Path(out) / Path(notebook).name, Path(out) / "metrics.json"
+    if not (executed.is_file() and m.is_file()): return None
+    meta = json.loads(executed.read_text()).get("metadata", {}).get("papermill", {})
+    ran = {k: v for k, v in (meta.get("parameters") or {}).items() if k != "out_dir"}
+    same = json.dumps(ran, sort_keys=True, default=str) == json.dumps(parameters, sort_keys=True, default=str)
+    if meta.get("exception") or not same: return None
+    return {"metrics": json.loads(m.read_text()), "seconds": meta.get("duration")}
+
 def sweep(
     config,                 # path of a sweep YAML
     root="runs",            # outputs under root/<name>/<point>/
     progress: bool = True,
+    resume: bool = False,   # reuse the points whose folder holds a finished run with the same parameters
 ) -> list[dict]:            # one row per point: varied parameters, status, error, summary metrics, out_dir
     "Run every point of a sweep with papermill; failures are reported and the rest continue; write the summary table and plot."
     from tqdm.std import tqdm
@@ -136,8 +147,10 @@ def sweep(
         row = {**run["varied"], "status": "ok", "error": "", "seconds": None, "out_dir": ""}
         out = out_root / run_label(run["varied"])
         try:
-            r = run_notebook(cfg["notebook"], run["parameters"], out_dir=out, progress=False)
-            row.update(seconds=round(r["seconds"], 1), out_dir=r["out_dir"])
+            done = finished_run(out, cfg["notebook"], run["parameters"]) if resume else None
+            if done: bar.write(f"reusing the finished run in {out}")
+            r = {**done, "out_dir": str(out)} if done else run_notebook(cfg["notebook"], run["parameters"], out_dir=out, progress=False)
+            row.update(seconds=round(r["seconds"], 1) if r["seconds"] is not None else None, out_dir=r["out_dir"])
             for key in cfg["summary"]: row[key] = metric_at(r["metrics"], key)
         except Exception as e:                                       # one failing point must not stop the sweep
             msg = str(e).strip().splitlines()
@@ -192,6 +205,7 @@ def main(argv=None) -> int:
     r.add_argument("--root", default="runs")
     s = sub.add_parser("sweep", help="run a grid of notebook runs from a YAML config")
     s.add_argument("config"); s.add_argument("--root", default="runs")
+    s.add_argument("--resume", action="store_true", help="reuse points already finished with the same parameters")
     a = ap.parse_args(argv)
     try:
         if a.cmd == "params":
@@ -202,7 +216,7 @@ def main(argv=None) -> int:
             res = run_notebook(a.notebook, {k: parse_value(v) for k, v in a.parameter}, out_dir=a.out, root=a.root)
             print(f"done in {res['seconds']:.0f}s: {res['out_dir']}")
             return 0
-        rows = sweep(a.config, root=a.root)
+        rows = sweep(a.config, root=a.root, resume=a.resume)
         return int(any(r["status"] != "ok" for r in rows))
     except (FileNotFoundError, ValueError) as e:
         print(f"lora-mcl: error: {e}", file=sys.stderr); return 2
