@@ -107,10 +107,10 @@ def _ngrams(tokens: list, n: int) -> list[tuple]:
     return [tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
 
 def mbleu4(candidates) -> float:
-    "mBLEU-4 in [0, 1]: mean sentence BLEU-4 of each candidate against the other K-1 of its input."
+    "mBLEU-4 in [0, 1]: mean sentence BLEU-4 of each candidate against the other K-1 of its input, over lower-cased words (punctuation dropped)."
     sb = _sacrebleu()
-    cands = check_candidates(candidates, min_k=2)
-    per_input = [np.mean([sb.sentence_bleu(c, cs[:k] + cs[k + 1:]).score for k, c in enumerate(cs)]) for cs in cands]
+    cands = [[" ".join(words(c)) for c in cs] for cs in check_candidates(candidates, min_k=2)]
+    per_input = [np.mean([sb.sentence_bleu(c, cs[:k] + cs[k + 1:], tokenize="none").score for k, c in enumerate(cs)]) for cs in cands]
     return float(np.mean(per_input)) / 100
 
 def pairwise_bleu(candidates) -> float:

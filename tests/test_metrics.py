@@ -12,9 +12,17 @@ CANDS = [["the cat sat on the mat", "a cat is on the mat", "the dog sat on a log
 
 
 def test_mbleu4_by_hand():
-    expect = np.mean([np.mean([sacrebleu.sentence_bleu(c, cs[:k] + cs[k + 1:]).score for k, c in enumerate(cs)]) for cs in CANDS]) / 100
+    expect = np.mean([np.mean([sacrebleu.sentence_bleu(c, cs[:k] + cs[k + 1:], tokenize="none").score for k, c in enumerate(cs)])
+                      for cs in CANDS]) / 100      # CANDS are already lower-case words without punctuation
     assert mbleu4(CANDS) == pytest.approx(expect)
     assert 0 < mbleu4(CANDS) < 1
+
+
+def test_mbleu4_ignores_case_and_punctuation():
+    "Short captions that share only their full stop have nothing in common (sacrebleu's 13a tokens would give 0.28)."
+    assert mbleu4([["A glass.", "Un dindre."]]) == 0.0
+    assert mbleu4([["A tiger.", "a tiger"]]) == pytest.approx(1.0)
+    assert sacrebleu.sentence_bleu("A glass.", ["Un dindre."]).score > 25     # the floor the first version had
 
 
 def test_pairwise_bleu_by_hand():
