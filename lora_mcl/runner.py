@@ -128,7 +128,7 @@ def finished_run(out, notebook, parameters: dict) -> dict | None:
     meta = json.loads(executed.read_text()).get("metadata", {}).get("papermill", {})
     ran = {k: v for k, v in (meta.get("parameters") or {}).items() if k != "out_dir"}
     same = json.dumps(ran, sort_keys=True, default=str) == json.dumps(parameters, sort_keys=True, default=str)
-    if meta.get("exception") or not same: return None
+    if meta.get("exception") or meta.get("duration") is None or not same: return None   # failed, cut off (no duration) or other parameters
     return {"metrics": json.loads(m.read_text()), "seconds": meta.get("duration")}
 
 def sweep(
