@@ -150,7 +150,7 @@ def sweep(
             done = finished_run(out, cfg["notebook"], run["parameters"]) if resume else None
             if done: bar.write(f"reusing the finished run in {out}")
             r = {**done, "out_dir": str(out)} if done else run_notebook(cfg["notebook"], run["parameters"], out_dir=out, progress=False)
-            row.update(seconds=round(r["seconds"], 1) if r["seconds"] is not None else None, out_dir=r["out_dir"])
+            row.update(seconds=round(r["seconds"], 1), out_dir=r["out_dir"])   # a reused run always has its duration
             for key in cfg["summary"]: row[key] = metric_at(r["metrics"], key)
         except Exception as e:                                       # one failing point must not stop the sweep
             msg = str(e).strip().splitlines()
