@@ -1,7 +1,8 @@
+__version__ = "0.0.1"
 """LoRA-MCL: K LoRA hypotheses on one frozen Hugging Face model, trained winner-takes-all."""
-__version__ = "0.1.0"
+from ._version import __version__
 
-# The public API (this file is the one module written by hand; all others are exported from nbs/).
+# The public API (this file and _version.py are written by hand; all other modules are exported from nbs/).
 from .losses import sequence_nll, wta_winners, wta_weights, mcl_loss, temperature_at, win_counts, win_entropy, WTA_MODES, REDUCTIONS
 from .config import MCLConfig
 from .layers import GroupedLoraLinear, HypothesisSelection

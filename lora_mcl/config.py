@@ -5,18 +5,45 @@
 # %% ../nbs/01_config.ipynb #0364515a
 from __future__ import annotations
 import dataclasses
-import json
+import math
+import numbers
 from dataclasses import dataclass, field
-from pathlib import Path
 from peft import LoraConfig
-from .losses import WTA_MODES, REDUCTIONS
+from .losses import WTA_MODES, REDUCTIONS, TIE_BREAKING
 
 # %% auto #0
-__all__ = ['SUPPORTED_INITS', 'TIE_BREAKING', 'MCLConfig']
+__all__ = ['SUPPORTED_INITS', 'MCLConfig']
 
 # %% ../nbs/01_config.ipynb #230b145c
 SUPPORTED_INITS = (True, False, "gaussian")
-TIE_BREAKING = ("random", "first")
+
+def _real(x) -> bool: return isinstance(x, numbers.Real) and not isinstance(x, bool)
+def _count(x) -> bool: return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+# field -> (check, what is accepted); checked before peft sees the values, so a wrong type never reaches a bare TypeError
+_FIELD_CHECKS = {
+    "num_hyps": (lambda v: _count(v) and v >= 1, "an int >= 1"),
+    "r": (lambda v: _count(v) and v >= 1, "an int >= 1"),
+    "lora_alpha": (lambda v: _real(v) and math.isfinite(v) and v > 0, "a finite number > 0"),
+    "lora_dropout": (lambda v: _real(v) and 0 <= v < 1, "a float in [0, 1)"),
+    "wta_mode": (lambda v: v in WTA_MODES, f"one of {WTA_MODES}"),
+    "epsilon": (lambda v: _real(v) and 0 <= v < 1, "a float in [0, 1)"),
+    "temperature_init": (lambda v: _real(v) and math.isfinite(v) and v > 0, "a finite float > 0"),
+    "temperature_final": (lambda v: _real(v) and math.isfinite(v) and v >= 0, "a finite float >= 0 (and <= temperature_init)"),
+    "temperature_decay": (lambda v: _real(v) and 0 < v <= 1, "a float in (0, 1]"),
+    "tie_breaking": (lambda v: v in TIE_BREAKING, f"one of {TIE_BREAKING}"),
+    "winner_only_backward": (lambda v: isinstance(v, bool), "True or False"),
+    "loss_reduction": (lambda v: v in REDUCTIONS, f"one of {REDUCTIONS}"),
+    "use_rslora": (lambda v: isinstance(v, bool), "True or False"),
+    "fan_in_fan_out": (lambda v: isinstance(v, bool), "True or False"),
+    "inference_mode": (lambda v: isinstance(v, bool), "True or False"),
+    "target_modules": (lambda v: v is None or isinstance(v, str) or (isinstance(v, (list, tuple, set)) and all(isinstance(s, str) for s in v)),
+                       "None, a regex string over full module names, or a list of module-name suffixes"),
+    "rank_pattern": (lambda v: isinstance(v, dict) and all(isinstance(k, str) and _count(r) and r >= 1 for k, r in v.items()),
+                     "a dict of module-name pattern -> int rank >= 1"),
+    "alpha_pattern": (lambda v: isinstance(v, dict) and all(isinstance(k, str) and _real(a) and math.isfinite(a) and a > 0 for k, a in v.items()),
+                      "a dict of module-name pattern -> number > 0"),
+}
 
 @dataclass
 class MCLConfig(LoraConfig):
@@ -32,25 +59,23 @@ class MCLConfig(LoraConfig):
     loss_reduction: str = field(default="mean", metadata={"help": f"per-sequence NLL reduction over target tokens, one of {REDUCTIONS}"})
 
     def __post_init__(self):
+        self._check_fields()          # types and ranges first: peft's own checks would fail on a wrong type without naming it
         super().__post_init__()
         self._validate_mcl()
 
+    def _check_fields(self):
+        for name, (ok, accepted) in _FIELD_CHECKS.items():
+            v = getattr(self, name)
+            try: good = bool(ok(v))
+            except TypeError: good = False
+            if not good: raise ValueError(f"MCLConfig {name}={v!r} is not valid: expected {accepted}")
+
     def _validate_mcl(self):
-        def bad(name, value, accepted): raise ValueError(f"{name}={value!r} is not valid; {accepted}")
-        K = self.num_hyps
-        if isinstance(K, bool) or not isinstance(K, int) or K < 1: bad("num_hyps", K, "expected an int >= 1")
-        if isinstance(self.r, bool) or not isinstance(self.r, int) or self.r < 1: bad("r", self.r, "expected an int >= 1")
-        if self.wta_mode not in WTA_MODES: bad("wta_mode", self.wta_mode, f"expected one of {WTA_MODES}")
-        if not (isinstance(self.epsilon, (int, float)) and 0.0 <= self.epsilon < 1.0): bad("epsilon", self.epsilon, "expected a float in [0, 1)")
-        if not self.temperature_init > 0: bad("temperature_init", self.temperature_init, "expected a float > 0")
-        if not 0 <= self.temperature_final <= self.temperature_init:
+        def bad(name, value, accepted): raise ValueError(f"MCLConfig {name}={value!r} is not valid: {accepted}")
+        if not self.temperature_final <= self.temperature_init:
             bad("temperature_final", self.temperature_final, f"expected a float in [0, temperature_init={self.temperature_init}]")
-        if not 0 < self.temperature_decay <= 1: bad("temperature_decay", self.temperature_decay, "expected a float in (0, 1]")
-        if self.tie_breaking not in TIE_BREAKING: bad("tie_breaking", self.tie_breaking, f"expected one of {TIE_BREAKING}")
-        if not isinstance(self.winner_only_backward, bool): bad("winner_only_backward", self.winner_only_backward, "expected True or False")
         if self.winner_only_backward and self.wta_mode not in ("wta", "annealed"):
             bad("winner_only_backward", True, f"it needs a hard winner: wta_mode 'wta' or 'annealed' (from temperature_final on), not {self.wta_mode!r}")
-        if self.loss_reduction not in REDUCTIONS: bad("loss_reduction", self.loss_reduction, f"expected one of {REDUCTIONS}")
         if self.init_lora_weights not in SUPPORTED_INITS:
             bad("init_lora_weights", self.init_lora_weights, f"LoRA-MCL supports {SUPPORTED_INITS}")
         unsupported = [f.name for f in dataclasses.fields(LoraConfig) if f.metadata.get("is_lora_variant") and getattr(self, f.name)]
@@ -69,6 +94,7 @@ class MCLConfig(LoraConfig):
     @classmethod
     def from_json_dict(cls, d: dict) -> "MCLConfig":
         "Inverse of `to_json_dict`; keys this version does not know are an error."
+        if not isinstance(d, dict): raise ValueError(f"an MCLConfig is read from a JSON object; got {type(d).__name__}")
         names = {f.name for f in dataclasses.fields(cls) if f.init}
         unknown = sorted(set(d) - names - _NOT_SAVED)
         if unknown: raise ValueError(f"unknown MCLConfig fields {unknown}; known fields: {sorted(names)}")

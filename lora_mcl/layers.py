@@ -8,7 +8,7 @@ import math
 import operator
 import warnings
 from contextlib import contextmanager
-from typing import Iterable, Optional
+from typing import Optional
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -139,10 +139,11 @@ class GroupedLoraLinear(nn.Module, LoraLayer):
                                f"(selected: {'all' if hyps is None else hyps}). Call unmerge() first.")
         A, B, s = self.lora_A[name].weight, self.lora_B[name].weight, self.scaling[name]
         x = self._cast_input_dtype(self.lora_dropout[name](x), A.dtype)
-        if rows is not None:                                     # row n runs hypothesis rows[n]: G = N groups of one row
-            if len(rows) != x.shape[0]:
-                raise RuntimeError(f"grouped LoRA layer got {x.shape[0]} rows but a hypothesis for {len(rows)} rows was selected")
-            A, B = A.index_select(0, rows), B.index_select(0, rows)   # (N, r, d_in), (N, d_out, r)
+        if rows is not None:                                     # sample n runs hypothesis rows[n]: G = R groups
+            if x.shape[0] % len(rows):   # a layer may see (R*T, d) rows flattened from (R, T, d) (OPT's MLP): blocks of T per sample
+                raise RuntimeError(f"grouped LoRA layer got {x.shape[0]} rows, not a multiple of the {len(rows)} samples whose "
+                                   "hypotheses were selected")
+            A, B = A.index_select(0, rows), B.index_select(0, rows)   # (R, r, d_in), (R, d_out, r)
         elif hyps is not None and len(hyps) == 1:                # one hypothesis, unexpanded batch
             k = hyps[0]
             return result + (F.linear(F.linear(x, A[k]), B[k]) * s).to(result.dtype)

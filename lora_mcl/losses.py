@@ -10,8 +10,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['REDUCTIONS', 'WTA_MODES', 'sequence_nll', 'wta_winners', 'wta_weights', 'mcl_loss', 'temperature_at', 'win_counts',
-           'win_entropy']
+__all__ = ['REDUCTIONS', 'WTA_MODES', 'TIE_BREAKING', 'sequence_nll', 'wta_winners', 'wta_weights', 'mcl_loss', 'temperature_at',
+           'win_counts', 'win_entropy']
 
 # %% ../nbs/00_losses.ipynb #478c4eb1
 REDUCTIONS = ("mean", "sum")
@@ -37,6 +37,7 @@ def sequence_nll(
 
 # %% ../nbs/00_losses.ipynb #5083b6eb
 WTA_MODES = ("wta", "relaxed", "annealed", "random")
+TIE_BREAKING = ("random", "first")
 
 def _check_hyp_losses(hyp_losses: Tensor):
     if hyp_losses.dim() != 2 or hyp_losses.shape[1] < 1:
@@ -46,63 +47,82 @@ def wta_winners(
     hyp_losses: Tensor,          # (B, K) loss of each hypothesis on each sample
     generator: torch.Generator | None = None,  # source of the tie-breaking draws (default: torch's global RNG)
     tie_rtol: float = 1e-6,      # losses within this relative distance of the row minimum count as tied
-    random_ties: bool = True,    # False: plain argmin (the first tied hypothesis wins), for ablations
-) -> Tensor:                     # (B,) int64 index of a best hypothesis; ties broken uniformly at random
-    "Argmin over hypotheses, breaking ties uniformly at random (identical hypotheses must not all go to hypothesis 0)."
+    tie_breaking: str = "random",  # "random": a tie goes to a uniformly drawn tied hypothesis; "first": plain argmin (ablation)
+) -> Tensor:                     # (B,) int64 index of a best finite hypothesis; -1 where a row has no finite loss
+    "Argmin over the finite hypotheses, breaking ties uniformly at random (identical hypotheses must not all go to hypothesis 0)."
     _check_hyp_losses(hyp_losses)
-    L = hyp_losses.detach()
-    if not random_ties: return L.argmin(1)
-    best = L.min(1, keepdim=True).values
-    tied = L <= best + tie_rtol * best.abs().clamp(min=1.0)             # (B, K), at least one True per row
-    if not (tied.sum(1) > 1).any(): return L.argmin(1)
-    u = torch.rand(L.shape, generator=generator, device=generator.device if generator is not None else "cpu").to(L.device)
-    return torch.where(tied, u, torch.full_like(u, -1.0)).argmax(1)
+    if tie_breaking not in TIE_BREAKING: raise ValueError(f"tie_breaking={tie_breaking!r} is not supported; use one of {TIE_BREAKING}")
+    finite = torch.isfinite(hyp_losses.detach())                        # (B, K): NaN and inf never win
+    L = hyp_losses.detach().masked_fill(~finite, float("inf"))
+    none = ~finite.any(1)                                               # (B,) rows without a finite hypothesis
+    if tie_breaking == "first": winners = L.argmin(1)
+    else:
+        best = L.min(1, keepdim=True).values
+        tied = finite & (L <= best + tie_rtol * best.abs().clamp(min=1.0))   # (B, K)
+        if (tied.sum(1) > 1).any():
+            u = torch.rand(L.shape, generator=generator, device=generator.device if generator is not None else "cpu").to(L.device)
+            winners = torch.where(tied, u, torch.full_like(u, -1.0)).argmax(1)
+        else: winners = L.argmin(1)
+    return winners.masked_fill(none, -1)
 
+# %% ../nbs/00_losses.ipynb #8e3e3516
 def wta_weights(
     hyp_losses: Tensor,          # (B, K) loss of each hypothesis on each sample
-    mode: str = "wta",           # one of WTA_MODES
+    wta_mode: str = "wta",       # one of WTA_MODES
     epsilon: float = 0.0,        # relaxed: mass given to the K-1 losers together
     temperature: float = 1.0,    # annealed: softmax temperature, > 0
     generator: torch.Generator | None = None,  # source of random winners ("random") and of tie-breaking
     winners: Tensor | None = None,  # (B,) precomputed `wta_winners` (wta/relaxed), so a caller draws ties once
-) -> Tensor:                     # (B, K) detached weights, each row sums to 1
-    "Stop-gradient weights of the WTA-family loss selected by `mode`."
+) -> Tensor:                     # (B, K) detached weights; a row sums to 1 over its finite losses (0 on non-finite ones)
+    "Stop-gradient weights of the WTA-family loss selected by `wta_mode`; non-finite losses get weight 0."
     _check_hyp_losses(hyp_losses)
+    if wta_mode not in WTA_MODES: raise ValueError(f"wta_mode={wta_mode!r} is not supported; use one of {WTA_MODES}")
     L = hyp_losses.detach()
     B, K = L.shape
-    if mode in ("wta", "relaxed") and winners is None: winners = wta_winners(L, generator)
-    if mode == "wta":
-        return F.one_hot(winners, K).to(L.dtype)
-    if mode == "relaxed":
+    finite = torch.isfinite(L)                                          # (B, K)
+    fin = finite.to(L.dtype)
+    if wta_mode in ("wta", "relaxed") and winners is None: winners = wta_winners(L, generator)
+    if wta_mode == "wta":
+        return F.one_hot(winners.clamp(min=0), K).to(L.dtype) * fin     # a row without a winner: all 0
+    if wta_mode == "relaxed":
         if not 0.0 <= epsilon < 1.0: raise ValueError(f"epsilon={epsilon!r} must be in [0, 1)")
-        if K == 1: return torch.ones_like(L)
-        hard = F.one_hot(winners, K).to(L.dtype)
-        return hard * (1.0 - epsilon) + (1.0 - hard) * (epsilon / (K - 1))
-    if mode == "annealed":
+        hard = F.one_hot(winners.clamp(min=0), K).to(L.dtype) * fin
+        losers = (fin - hard).sum(1, keepdim=True)                      # (B, 1) finite losers of each row
+        soft = (fin - hard) * (epsilon / losers.clamp(min=1))
+        return torch.where(losers > 0, hard * (1.0 - epsilon) + soft, hard)   # a lone finite hypothesis takes it all
+    if wta_mode == "annealed":
         if not temperature > 0: raise ValueError(f"temperature={temperature!r} must be > 0")
         # shift by the row minimum and work in float64: stable for T down to 1e-8 and losses up to 1e4
-        z = -(L.double() - L.double().min(1, keepdim=True).values) / temperature
-        return torch.softmax(z, 1).to(L.dtype)
-    if mode == "random":
-        idx = torch.randint(0, K, (B,), generator=generator, device="cpu").to(L.device)
-        return F.one_hot(idx, K).to(L.dtype)
-    raise ValueError(f"wta_mode={mode!r} is not supported; use one of {WTA_MODES}")
+        Ld = L.double().masked_fill(~finite, float("inf"))
+        z = -(Ld - Ld.min(1, keepdim=True).values.masked_fill(~finite.any(1, keepdim=True), 0.0)) / temperature
+        return torch.softmax(z, 1).nan_to_num(0.0).to(L.dtype)          # exp(-inf) = 0; a row of -inf gives NaN -> 0
+    # "random": a uniformly drawn finite hypothesis
+    idx = torch.randint(0, K, (B,), generator=generator, device="cpu").to(L.device)
+    if not finite.all():                                                # redraw among the finite ones
+        u = torch.rand((B, K), generator=generator, device="cpu").to(L.device)
+        idx = torch.where(finite, u, torch.full_like(u, -1.0)).argmax(1)
+    return F.one_hot(idx, K).to(L.dtype) * fin
 
 # %% ../nbs/00_losses.ipynb #66aeb88f
 def mcl_loss(
     hyp_losses: Tensor,          # (B, K) loss of each hypothesis on each sample
-    mode: str = "wta",           # one of WTA_MODES
+    wta_mode: str = "wta",       # one of WTA_MODES
     epsilon: float = 0.0,        # relaxed: mass given to the losers
     temperature: float = 1.0,    # annealed: current temperature
     temperature_final: float = 0.0,  # annealed: at or below this temperature use hard WTA
     generator: torch.Generator | None = None,  # source of random winners ("random") and of tie-breaking
-    random_ties: bool = True,    # False: ties go to the first hypothesis (plain argmin), for ablations
-) -> tuple[Tensor, Tensor]:      # scalar loss (mean over B), winners (B,) = argmin over K, ties broken at random
-    "WTA-family loss of a `(B, K)` loss matrix, and the winning hypothesis of each sample."
-    if mode == "annealed" and temperature <= temperature_final: mode = "wta"
-    winners = wta_winners(hyp_losses, generator, random_ties=random_ties)
-    w = wta_weights(hyp_losses, mode, epsilon=epsilon, temperature=temperature, generator=generator, winners=winners)
-    return (w * hyp_losses).sum(1).mean(), winners
+    tie_breaking: str = "random",  # one of TIE_BREAKING; "first" gives every tie to the first hypothesis (ablation)
+    sample_mask: Tensor | None = None,  # (B,) bool: samples that count (e.g. False for a row without any target token)
+) -> tuple[Tensor, Tensor]:      # scalar loss (mean over counted samples), winners (B,): argmin over K, -1 where not counted
+    "WTA-family loss of a `(B, K)` loss matrix, and the winning hypothesis of each sample; non-finite losses never win."
+    _check_hyp_losses(hyp_losses)
+    if wta_mode == "annealed" and temperature <= temperature_final: wta_mode = "wta"
+    winners = wta_winners(hyp_losses, generator, tie_breaking=tie_breaking)   # -1: no finite hypothesis
+    if sample_mask is not None: winners = winners.masked_fill(~sample_mask.to(winners.device).bool(), -1)
+    w = wta_weights(hyp_losses, wta_mode, epsilon=epsilon, temperature=temperature, generator=generator, winners=winners)
+    w = w * (winners >= 0).unsqueeze(1).to(w.dtype)                     # (B, K): uncounted samples weigh nothing
+    per_sample = (w * torch.where(torch.isfinite(hyp_losses), hyp_losses, 0.0)).sum(1)   # 0 * inf would be NaN
+    return per_sample.sum() / (winners >= 0).sum().clamp(min=1), winners
 
 # %% ../nbs/00_losses.ipynb #5d4ffa26
 def temperature_at(
@@ -121,13 +141,15 @@ def temperature_at(
 
 # %% ../nbs/00_losses.ipynb #d577527f
 def win_counts(
-    winners: Tensor,  # (B,) index of the winning hypothesis of each sample
+    winners: Tensor,  # (B,) index of the winning hypothesis of each sample; -1 (no winner) is not counted
     num_hyps: int,    # K
 ) -> Tensor:          # (K,) int64 number of wins of each hypothesis
     "How many samples each hypothesis won."
-    if winners.numel() and (winners.min() < 0 or winners.max() >= num_hyps):
-        raise ValueError(f"winners must be in [0, {num_hyps}); got values in [{winners.min().item()}, {winners.max().item()}]")
-    return torch.bincount(winners.flatten().long(), minlength=num_hyps)
+    if winners.numel() and (winners.min() < -1 or winners.max() >= num_hyps):
+        raise ValueError(f"winners must be in [0, {num_hyps}) or -1 (no winner); "
+                         f"got values in [{winners.min().item()}, {winners.max().item()}]")
+    w = winners.flatten().long()
+    return torch.bincount(w[w >= 0], minlength=num_hyps)
 
 def win_entropy(
     counts: Tensor,           # (K,) win counts (or rates)

@@ -197,7 +197,7 @@ def fit_wta_em(
     x: Tensor,                  # (N, L) training sequences
     num_states: int,            # V
     num_hyps: int,              # K >= 1
-    mode: str = "wta",          # "wta" | "relaxed" | "annealed"
+    wta_mode: str = "wta",      # "wta" | "relaxed" | "annealed"
     epsilon: float = 0.0,       # relaxed: mass of the losers
     temperature: float = 1.0,   # annealed: softmax temperature on per-sequence NLL
     init=None,                  # (K, V, V) starting matrices; None = K random stochastic matrices
@@ -215,7 +215,7 @@ def fit_wta_em(
     for _ in range(iters):
         nll = -torch.einsum("nvw,kvw->nk", C, Q.log())                # (N, K) per-sequence NLL
         winners = wta_winners(nll, g)
-        W = wta_weights(nll, mode, epsilon=epsilon, temperature=temperature, generator=g, winners=winners)  # (N, K)
+        W = wta_weights(nll, wta_mode, epsilon=epsilon, temperature=temperature, generator=g, winners=winners)  # (N, K)
         newQ = torch.einsum("nk,nvw->kvw", W, C) + smoothing
         newQ = newQ / newQ.sum(-1, keepdim=True)
         done = (newQ - Q).abs().max() < 1e-10

@@ -12,7 +12,7 @@ import shutil
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Optional, Sequence
+from typing import Callable, Sequence
 import numpy as np
 
 # %% auto #0
@@ -265,15 +265,18 @@ def caption_metrics(candidates, references, metrics=CAPTION_METRICS) -> dict:
     return result
 
 # %% ../nbs/08_metrics.ipynb #01169aae
-def mt_metrics(hypotheses: Sequence[str], references) -> dict:
-    "Corpus BLEU and chrF (sacrebleu) of one hypothesis per input against one or more references per input."
+def mt_metrics(
+    candidates: Sequence[str],  # one generated text per input
+    references,                 # per input: a reference string or a list of them
+) -> dict:                      # {"BLEU", "chrF"}
+    "Corpus BLEU and chrF (sacrebleu) of one candidate per input against one or more references per input."
     sb = _sacrebleu()
-    if isinstance(hypotheses, str) or not all(isinstance(h, str) for h in hypotheses):
-        raise TypeError("hypotheses must be a list of strings, one per input")
-    refs = check_references(references, len(hypotheses))
+    if isinstance(candidates, str) or not all(isinstance(h, str) for h in candidates):
+        raise TypeError(f"candidates must be a list of strings, one per input; got {type(candidates).__name__}")
+    refs = check_references(references, len(candidates))
     streams = _ref_streams(refs)
-    return {"BLEU": float(sb.corpus_bleu(list(hypotheses), streams).score),
-            "chrF": float(sb.corpus_chrf(list(hypotheses), streams).score)}
+    return {"BLEU": float(sb.corpus_bleu(list(candidates), streams).score),
+            "chrF": float(sb.corpus_chrf(list(candidates), streams).score)}
 
 def evaluate_candidates(candidates, references, caption: bool = False, caption_names: Sequence = CAPTION_METRICS,
                         sentence_metric="BLEU") -> dict:

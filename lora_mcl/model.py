@@ -6,6 +6,7 @@
 from __future__ import annotations
 import copy
 import json
+import warnings
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from peft import LoraConfig, PeftModel, get_peft_model
 from peft.tuners.tuners_utils import BaseTunerLayer, _maybe_include_all_linear_layers, check_target_module_exists
 from peft.utils import (TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING, get_peft_model_state_dict,
                         load_peft_weights, set_peft_model_state_dict)
+from ._version import __version__
 from .config import MCLConfig
 from .layers import GroupedLoraLinear, HypothesisSelection
 from .losses import mcl_loss, sequence_nll, temperature_at, wta_winners
@@ -27,7 +29,7 @@ from .replay import DropoutRecorder, DropoutReplay, rng_state, same_rng_state
 
 # %% auto #0
 __all__ = ['CONFIG_NAME', 'WEIGHTS_NAME', 'resolve_target_modules', 'MCLOutput', 'batch_size_of', 'duplicate_batch',
-           'to_sample_major', 'MCLModel', 'get_mcl_model']
+           'to_sample_major', 'MCLModel', 'decoder_inputs_from_labels', 'has_target', 'get_mcl_model']
 
 # %% ../nbs/04_model.ipynb #b050ac0d
 def _linear_names(model: nn.Module) -> list[str]:
@@ -49,7 +51,10 @@ def resolve_target_modules(
     cfg = _maybe_include_all_linear_layers(cfg, model)
     matched = [(n, m) for n, m in model.named_modules() if n and check_target_module_exists(cfg, n)]
     if not matched:
-        raise ValueError(f"target_modules={config.target_modules!r} matched no module of {type(model).__name__}; "
+        how = (" (a string is a regular expression matched against full module names such as "
+               f"{next((n for n, m in model.named_modules() if isinstance(m, (nn.Linear, Conv1D))), 'model.layers.0.q_proj')!r}; "
+               "a list matches name suffixes, e.g. ['q_proj'])") if isinstance(config.target_modules, str) else ""
+        raise ValueError(f"target_modules={config.target_modules!r} matched no module of {type(model).__name__}{how}; "
                          f"its nn.Linear/Conv1D modules are named {_linear_names(model)}")
     bad = [f"{n} ({type(m).__name__})" for n, m in matched if not isinstance(m, (nn.Linear, Conv1D))]
     if bad:
@@ -146,8 +151,36 @@ class MCLModel(nn.Module):
         with self.selection.select(k): yield self
 
 # %% ../nbs/04_model.ipynb #decb7288
+def decoder_inputs_from_labels(
+    model: nn.Module,   # an encoder-decoder transformers model
+    labels: Tensor,     # (B, T) target ids, -100 = no target
+) -> Tensor:            # (B, T) decoder input ids: the labels shifted right behind the decoder start token
+    "Decoder inputs for teacher forcing, as the model itself builds them from labels."
+    if hasattr(model, "prepare_decoder_input_ids_from_labels"): return model.prepare_decoder_input_ids_from_labels(labels=labels)
+    # models without that method (Whisper, EncoderDecoderModel, ...) shift inside their own forward: do the same
+    cfgs = [model.config, getattr(model.config, "decoder", None), getattr(model, "generation_config", None)]
+    start = next((c.decoder_start_token_id for c in cfgs if getattr(c, "decoder_start_token_id", None) is not None), None)
+    if start is None:
+        raise ValueError(f"{type(model).__name__} has no decoder_start_token_id (config or generation_config) to build decoder "
+                         "inputs from the labels; set model.config.decoder_start_token_id or pass decoder_input_ids")
+    pad = next((c.pad_token_id for c in cfgs if getattr(c, "pad_token_id", None) is not None), start)
+    out = labels.new_full(labels.shape, start)
+    out[:, 1:] = labels[:, :-1]
+    return out.masked_fill(out == -100, pad)
+
+def has_target(
+    labels: Tensor,     # (B, T) target ids, -100 = no target
+    shift: bool = True, # causal LM: the first label is never a target
+) -> Tensor:            # (B,) bool: whether the sequence has at least one target token
+    "Which sequences carry a target; one without any is excluded from the loss and the win statistics."
+    return ((labels[:, 1:] if shift else labels) != -100).flatten(1).any(1)
+
 @patch
-def forward(self: MCLModel, labels: Optional[Tensor] = None, **inputs) -> MCLOutput:
+def forward(self: MCLModel,
+    labels: Optional[Tensor] = None,  # (B, T) target ids, -100 = no target; without labels only logits are computed
+    **inputs,                         # the base model's inputs (input_ids, attention_mask, pixel_values, ...), B rows each
+) -> MCLOutput:
+    "All G active hypotheses in one grouped pass; with labels, their per-sequence losses `hyp_losses` (B, G) and the WTA-family loss."
     sel = self.selection
     if sel.hyps is not None and torch.is_grad_enabled() and self.model.training and self.checkpointing():
         raise ValueError(f"hypotheses {sel.hyps} are selected, but activation checkpointing recomputes the forward during "
@@ -159,8 +192,12 @@ def forward(self: MCLModel, labels: Optional[Tensor] = None, **inputs) -> MCLOut
     if labels is not None:
         inputs.setdefault("use_cache", False)
         if self.is_encoder_decoder and inputs.get("decoder_input_ids") is None and inputs.get("decoder_inputs_embeds") is None:
-            inputs["decoder_input_ids"] = self.model.prepare_decoder_input_ids_from_labels(labels=labels)
-        if self.winner_only_active(): return self._winner_only_forward(labels, inputs, G, B)
+            inputs["decoder_input_ids"] = decoder_inputs_from_labels(self.model, labels)
+        counted = has_target(labels, shift=not self.is_encoder_decoder)   # (B,)
+        if not counted.any():      # a CPU-GPU sync point, once per training batch
+            warnings.warn(f"every label of this batch of {B} is -100 (no target token): it contributes no loss and no "
+                          "wins; check the collator's label masking", stacklevel=2)
+        if self.winner_only_active(): return self._winner_only_forward(labels, inputs, G, B, counted)
     out = self.model(**duplicate_batch(inputs, G, B))
     logits = out.logits                                               # (G*B, T, V), hypothesis-major
     res = MCLOutput(logits=logits.view(G, B, *logits.shape[1:]), outputs=out)
@@ -169,14 +206,24 @@ def forward(self: MCLModel, labels: Optional[Tensor] = None, **inputs) -> MCLOut
     nll = sequence_nll(logits, labels.repeat(G, *([1] * (labels.dim() - 1))), c.loss_reduction, shift=not self.is_encoder_decoder)
     res.hyp_losses = nll.view(G, B).T                                 # (B, G)
     res.loss, res.winners = mcl_loss(res.hyp_losses, c.wta_mode, epsilon=c.epsilon, temperature=self.temperature,
-                                     temperature_final=c.temperature_final,
-                                     random_ties=c.tie_breaking == "random")
-    if sel.hyps is not None: res.winners = sel.index(res.winners.device)[res.winners]   # positions -> hypothesis ids
+                                     temperature_final=c.temperature_final, tie_breaking=c.tie_breaking, sample_mask=counted)
+    res.winners = self._hypothesis_ids(res.winners)
     return res
+
+@patch
+def _hypothesis_ids(self: MCLModel, positions: Tensor) -> Tensor:
+    "Winners as positions among the G active hypotheses -> hypothesis ids (-1, no winner, stays -1)."
+    if self.selection.hyps is None: return positions
+    return torch.where(positions >= 0, self.selection.index(positions.device)[positions.clamp(min=0)], -1)
 
 # %% ../nbs/04_model.ipynb #13144894
 @patch
-def generate(self: MCLModel, inputs: Optional[Tensor] = None, hypotheses: Optional[Sequence[int]] = None, **kwargs):
+def generate(self: MCLModel,
+    inputs: Optional[Tensor] = None,             # (B, ...) the base model's main input (input_ids, input_features, ...)
+    hypotheses: Optional[Sequence[int]] = None,  # which hypotheses to decode, in this order (default: all K, or the selection)
+    **kwargs,                                    # the base model's generate arguments (attention_mask, max_new_tokens, num_beams, ...)
+):                                               # (B*G, L) sample-major: row b*G + k is hypothesis k of sample b (or a GenerateOutput)
+    "All G hypotheses decoded in one call of the base model's `generate`, on the batch duplicated hypothesis-major."
     hyps = self.selection.validate(hypotheses) if hypotheses is not None else self.selection.hyps
     hyps = tuple(range(self.num_hyps)) if hyps is None else hyps
     if inputs is not None: kwargs[self.model.main_input_name] = inputs
@@ -215,7 +262,6 @@ def _load_stacked(self: MCLModel, sd: dict, source: str):
 @patch
 def save_pretrained(self: MCLModel, save_directory):
     "Write `mcl_config.json` and `mcl_adapters.safetensors` (the K stacked adapters) to `save_directory`."
-    from lora_mcl import __version__
     d = Path(save_directory); d.mkdir(parents=True, exist_ok=True)
     (d / CONFIG_NAME).write_text(json.dumps({"lora_mcl_version": __version__, **self.mcl_config.to_json_dict()}, indent=2))
     save_file({k: v.detach().contiguous() for k, v in self.stacked_state_dict().items()}, str(d / WEIGHTS_NAME),
@@ -237,8 +283,18 @@ def _check_fits_base(model: nn.Module, sd: dict, source: str):
 def _read_config(d: Path) -> MCLConfig:
     p = Path(d) / CONFIG_NAME
     if not p.exists(): raise FileNotFoundError(f"{p} not found: not a directory written by MCLModel.save_pretrained")
-    raw = json.loads(p.read_text()); raw.pop("lora_mcl_version", None)
-    return MCLConfig.from_json_dict(raw)
+    try: raw = json.loads(p.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ValueError(f"{p} is not valid JSON ({e}): the file is corrupt or truncated") from None
+    if not isinstance(raw, dict): raise ValueError(f"{p} holds a JSON {type(raw).__name__}, not the object MCLModel.save_pretrained writes")
+    raw.pop("lora_mcl_version", None)
+    try: return MCLConfig.from_json_dict(raw)
+    except (ValueError, TypeError) as e: raise ValueError(f"{p}: {e}") from None
+
+def _read_weights(d: Path) -> dict:
+    p = Path(d) / WEIGHTS_NAME
+    if not p.exists(): raise FileNotFoundError(f"{p} not found: not a directory written by MCLModel.save_pretrained")
+    try: return load_file(str(p))
+    except Exception as e: raise ValueError(f"{p} cannot be read as safetensors ({e}): the file is corrupt or truncated") from None
 
 @patch
 def load_adapters(self: MCLModel, save_directory):
@@ -248,14 +304,15 @@ def load_adapters(self: MCLModel, save_directory):
     diff = [f"{f}: checkpoint {getattr(saved, f)!r} vs model {getattr(own, f)!r}" for f in ("num_hyps", "r", "target_modules")
             if getattr(saved, f) != getattr(own, f)]
     if diff: raise ValueError(f"checkpoint {d} does not match this model: " + "; ".join(diff))
-    self._load_stacked(load_file(str(d / WEIGHTS_NAME)), str(d))
+    self._load_stacked(_read_weights(d), str(d))
 
 @patch(cls_method=True)
 def from_pretrained(cls: MCLModel, model: nn.Module, save_directory, is_trainable: bool = False) -> MCLModel:
     "An `MCLModel` on `model` with the adapters saved in `save_directory` (frozen and in eval mode unless `is_trainable`)."
+    _check_base_model(model, "MCLModel.from_pretrained(model, save_directory)")
     cfg = _read_config(Path(save_directory))
     cfg.inference_mode = not is_trainable
-    sd = load_file(str(Path(save_directory) / WEIGHTS_NAME))
+    sd = _read_weights(Path(save_directory))
     _check_fits_base(model, sd, str(save_directory))
     mcl = get_mcl_model(model, cfg)
     mcl._load_stacked(sd, str(save_directory))
@@ -283,6 +340,7 @@ _SAME_ACROSS = ("r", "lora_alpha", "target_modules", "use_rslora", "rank_pattern
 @patch(cls_method=True)
 def from_peft_adapters(cls: MCLModel, model: nn.Module, adapter_dirs: Sequence, is_trainable: bool = False, **mcl_kwargs) -> MCLModel:
     "An `MCLModel` whose K hypotheses are the K peft LoRA adapters in `adapter_dirs` (frozen, eval mode unless `is_trainable`)."
+    _check_base_model(model, "MCLModel.from_peft_adapters(model, adapter_dirs)")
     if not adapter_dirs: raise ValueError("adapter_dirs is empty: pass one peft LoRA adapter folder per hypothesis")
     cfgs = [LoraConfig.from_pretrained(str(d)) for d in adapter_dirs]
     for f in _SAME_ACROSS:
@@ -308,11 +366,26 @@ def merge_and_unload(self: MCLModel, hypothesis: int) -> nn.Module:
     with self.hypothesis(hypothesis): return self.peft_model.merge_and_unload()
 
 # %% ../nbs/04_model.ipynb #6818f204
+def _check_base_model(model, where: str):
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"{where} takes the base model object (e.g. AutoModelForCausalLM.from_pretrained(path)), "
+                        f"not a {type(model).__name__}: got {model!r}")
+
+def _undo_injection(model: nn.Module, requires_grad: dict, had_peft_config: bool):
+    "Put every original layer back in place of a peft layer, and the parameters' requires_grad as they were."
+    for name, m in [(n, m) for n, m in model.named_modules() if n and isinstance(m, BaseTunerLayer)]:
+        parent, _, attr = name.rpartition(".")
+        if isinstance(model.get_submodule(parent) if parent else model, BaseTunerLayer): continue   # inside a layer undone above
+        setattr(model.get_submodule(parent) if parent else model, attr, m.get_base_layer())
+    for n, p in model.named_parameters(): p.requires_grad_(requires_grad.get(n, p.requires_grad))
+    if not had_peft_config and hasattr(model, "peft_config"): del model.peft_config
+
 def get_mcl_model(
     model: nn.Module,     # a transformers model (causal LM, encoder-decoder, ...); modified in place like peft does
     config: MCLConfig,    # LoRA fields + num_hyps and the WTA settings
 ) -> MCLModel:
-    "Put K grouped LoRA adapters on `model`'s target layers; the base weights are frozen."
+    "Put K grouped LoRA adapters on `model`'s target layers; the base weights are frozen. On any failure the model is as it was."
+    _check_base_model(model, "get_mcl_model")
     if not isinstance(config, MCLConfig):
         raise TypeError(f"config must be an MCLConfig; got {type(config).__name__} (wrap its fields: MCLConfig(**lora_fields, num_hyps=K))")
     if isinstance(model, (PeftModel, MCLModel)) or any(isinstance(m, BaseTunerLayer) for m in model.modules()):
@@ -320,11 +393,15 @@ def get_mcl_model(
     resolve_target_modules(model, config)            # raises, with the model untouched, if the targets are wrong
     cfg = copy.deepcopy(config)
     cfg._register_custom_module({nn.Linear: GroupedLoraLinear, Conv1D: GroupedLoraLinear})   # this config only
-    return MCLModel(get_peft_model(model, cfg), cfg)
+    requires_grad, had_peft_config = {n: p.requires_grad for n, p in model.named_parameters()}, hasattr(model, "peft_config")
+    try: return MCLModel(get_peft_model(model, cfg), cfg)
+    except BaseException:                            # also KeyboardInterrupt: never leave half the layers wrapped
+        _undo_injection(model, requires_grad, had_peft_config)
+        raise
 
 # %% ../nbs/04_model.ipynb #63676ffe
 @patch
-def _winner_only_forward(self: MCLModel, labels: Tensor, inputs: dict, G: int, B: int) -> MCLOutput:
+def _winner_only_forward(self: MCLModel, labels: Tensor, inputs: dict, G: int, B: int, counted: Tensor) -> MCLOutput:
     "Hard WTA: the G*B-row forward without autograd, then each sample recomputed with gradient by its winner only."
     c, sel, dev = self.mcl_config, self.selection, labels.device
     shift = not self.is_encoder_decoder
@@ -339,12 +416,13 @@ def _winner_only_forward(self: MCLModel, labels: Tensor, inputs: dict, G: int, B
         nll = sequence_nll(out.logits, labels.repeat(G, *([1] * (labels.dim() - 1))), c.loss_reduction, shift=shift)
     del out
     hyp_losses = nll.view(G, B).T                                      # (B, G), no gradient
-    positions = wta_winners(hyp_losses, random_ties=c.tie_breaking == "random")   # (B,) among the G active hypotheses
-    winners = positions if sel.hyps is None else sel.index(dev)[positions]       # hypothesis ids
-    rows = positions * B + torch.arange(B, device=dev)                 # each winner's row in the G*B pass
-    replay = DropoutReplay(record.records, rows) if training else nullcontext()
+    positions = wta_winners(hyp_losses, tie_breaking=c.tie_breaking)   # (B,) among the G active hypotheses, -1: none finite
+    positions = positions.masked_fill(~counted, -1)                    # no target: no winner
+    winners = self._hypothesis_ids(positions)                          # hypothesis ids
+    rows = positions.clamp(min=0) * B + torch.arange(B, device=dev)    # each winner's row in the G*B pass (row 0's: unused)
+    replay = DropoutReplay(record.records, rows, num_rows=G * B) if training else nullcontext()
     before = rng_state(dev) if training else None
-    with replay, sel.select_rows(winners, check_range=False):   # argmin indices: in range
+    with replay, sel.select_rows(winners.clamp(min=0), check_range=False):   # argmin indices: in range
         out = self.model(**inputs)                                     # B rows, row b with hypothesis winners[b]
     if training:
         replay.check_done()
@@ -352,4 +430,6 @@ def _winner_only_forward(self: MCLModel, labels: Tensor, inputs: dict, G: int, B
             raise RuntimeError("winner-only backward: the recompute drew random numbers that the full pass's record does not "
                                "hold; the base model uses randomness that cannot be replayed: use winner_only_backward=False")
     win_nll = sequence_nll(out.logits, labels, c.loss_reduction, shift=shift)    # (B,) with gradient
-    return MCLOutput(loss=win_nll.mean(), hyp_losses=hyp_losses, winners=winners, outputs=out)
+    win_nll = torch.where(positions >= 0, win_nll, 0.0)                # samples without a winner weigh nothing
+    loss = win_nll.sum() / (positions >= 0).sum().clamp(min=1)
+    return MCLOutput(loss=loss, hyp_losses=hyp_losses, winners=winners, outputs=out)

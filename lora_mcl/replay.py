@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Sequence
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 from torch.overrides import TorchFunctionMode
 
 # %% auto #0
@@ -79,10 +79,11 @@ class DropoutReplay(TorchFunctionMode):
     "Inside the context, each dropout applies the next recorded mask, restricted to the subset `rows` of the recorded rows."
     def __init__(self,
                  records: Sequence[tuple],  # DropoutRecorder.records of the full pass
-                 rows: Tensor,              # (M,) indices into the full pass's first dimension, one per row recomputed
+                 rows: Tensor,              # (M,) indices into the full pass's samples, one per sample recomputed
+                 num_rows: int | None = None,  # samples in the full pass (default: each record's first dimension)
                 ):
         super().__init__()
-        self.records, self.rows, self.used = list(records), rows, 0
+        self.records, self.rows, self.num_rows, self.used = list(records), rows, num_rows, 0
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         if func in REPLAYABLE_DROPOUT:
@@ -97,13 +98,15 @@ class DropoutReplay(TorchFunctionMode):
                                "the model's forward must not depend on the number of rows")
         rfunc, rp, kept = self.records[self.used]
         self.used += 1
-        shape = tuple(kept.shape)
-        if rfunc is not func or rp != p or (shape[0], *x.shape[1:]) != shape or x.shape[0] != len(self.rows):
+        shape, n_full, n = tuple(kept.shape), self.num_rows or kept.shape[0], len(self.rows)
+        # a tensor may hold T rows per sample, flattened from (samples, T, ...) (OPT's MLP): then both first dims are multiples
+        per = shape[0] // n_full if shape[0] % n_full == 0 else 0
+        if (rfunc is not func or rp != p or not per or x.shape[0] != n * per or tuple(x.shape[1:]) != shape[1:]):
             raise RuntimeError(f"dropout replay: call {self.used} is {func.__name__}(p={p}) on {tuple(x.shape)}, "
-                               f"but the full pass drew {rfunc.__name__}(p={rp}) on {shape}; only rows of the full "
-                               f"batch ({len(self.rows)} of {shape[0]}) may differ")
-        mask = kept.index_select(0, self.rows.to(kept.device)).to(x.dtype).div_(1 - p)   # as dropout scales: 0 or 1/(1-p)
-        return x * mask
+                               f"but the full pass drew {rfunc.__name__}(p={rp}) on {shape}; only the samples of the full "
+                               f"batch ({n} of {n_full}) may differ")
+        kept = kept.reshape(n_full, per, *shape[1:]).index_select(0, self.rows.to(kept.device)).reshape(x.shape)
+        return x * kept.to(x.dtype).div_(1 - p)                  # as dropout scales: 0 or 1/(1-p)
 
     def check_done(self):
         "Raise unless every recorded mask was replayed."

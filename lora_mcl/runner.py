@@ -11,7 +11,6 @@ import json
 import re
 import sys
 import time
-import traceback
 from pathlib import Path
 import yaml
 
@@ -177,7 +176,7 @@ def write_summary(rows: list[dict], out_root: Path, cfg: dict):
     print(f"{len(rows) - len(failed)} of {len(rows)} runs succeeded; summary in {out_root}/summary.md")
     plot = cfg.get("plot")
     if plot:
-        import matplotlib; import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt
         ys = plot["y"] if isinstance(plot["y"], list) else [plot["y"]]
         groups = {}
         for r in rows:

@@ -7,11 +7,12 @@ from __future__ import annotations
 import inspect
 import os
 import sys
+import warnings
 import torch
 from torch import Tensor
 from tqdm.std import tqdm
 from transformers import Trainer, TrainingArguments
-from transformers.trainer_callback import ProgressCallback, TrainerCallback
+from transformers.trainer_callback import ProgressCallback
 from .losses import mcl_loss, win_counts, win_entropy
 from .model import MCLModel, CONFIG_NAME
 
@@ -28,14 +29,18 @@ def mcl_metrics(
 ) -> dict[str, float]:
     "Objective, oracle (min over K) loss, mean hypothesis loss, per-hypothesis losses and win rates of a loss matrix."
     L = hyp_losses.detach().double()
+    L = L[torch.isfinite(L).any(1)]              # a sample without any finite hypothesis loss counts nowhere
     N, K = L.shape
+    finite = torch.isfinite(L)                   # (N, K); non-finite losses never win and are left out of the means
+    Lf = torch.where(finite, L, 0.0)
     loss, winners = mcl_loss(L, wta_mode, epsilon=epsilon, temperature=temperature, temperature_final=temperature_final,
                              generator=torch.Generator().manual_seed(0))
     counts = win_counts(winners, K)
-    m = {"loss": loss.item(), "oracle_loss": L.min(1).values.mean().item(), "mean_hyp_loss": L.mean().item(),
-         "win_entropy": win_entropy(counts, normalized=True)}
+    m = {"loss": loss.item(), "oracle_loss": L.masked_fill(~finite, float("inf")).min(1).values.mean().item() if N else 0.0,
+         "mean_hyp_loss": (Lf.sum() / finite.sum().clamp(min=1)).item(), "win_entropy": win_entropy(counts, normalized=True),
+         "nonfinite_hyp_losses": int((~finite).sum())}
     for k in range(K):
-        m[f"hyp_loss_{k}"] = L[:, k].mean().item()
+        m[f"hyp_loss_{k}"] = (Lf[:, k].sum() / finite[:, k].sum().clamp(min=1)).item()
         m[f"win_rate_{k}"] = counts[k].item() / max(N, 1)
     return m
 
@@ -60,15 +65,15 @@ class MCLTrainer(Trainer):
                 if type(cb).__name__ in ("ProgressCallback", "NotebookProgressCallback"): self.remove_callback(cb)
             self.add_callback(MCLProgressCallback())
         self._reset_train_stats()
+        self._nonfinite_in_step = False
 
     @property
     def mcl_model(self) -> MCLModel: return self.accelerator.unwrap_model(self.model)
 
     def _reset_train_stats(self):
         K = self.model.num_hyps
-        self._hyp_loss_sum = torch.zeros(K, dtype=torch.float64)
-        self._win_sum = torch.zeros(K, dtype=torch.float64)
-        self._num_seen = torch.zeros(1, dtype=torch.float64)
+        # [hyp loss sums (K), finite counts (K), wins (K), samples counted (1), non-finite hyp losses (1)], float64 on the CPU
+        self._stats = torch.zeros(3 * K + 2, dtype=torch.float64)
 
     def _set_signature_columns_if_needed(self):
         "Columns kept in the batches: those the wrapped transformers model's forward accepts, and the labels."
@@ -80,24 +85,40 @@ class MCLTrainer(Trainer):
         self.mcl_model.set_step(self.state.global_step)
         outputs = model(**inputs)
         if model.training and outputs.hyp_losses is not None:
-            L = outputs.hyp_losses.detach().double().cpu()
-            self._hyp_loss_sum += L.sum(0)
-            self._win_sum += win_counts(outputs.winners.cpu(), L.shape[1]).double()
-            self._num_seen += L.shape[0]
+            L, winners = outputs.hyp_losses.detach().double().cpu(), outputs.winners.cpu()
+            nonfinite = int((~torch.isfinite(L)).sum())   # a row without a target has losses 0: finite
+            self._nonfinite_in_step |= nonfinite > 0
+            L, K = L[winners >= 0], L.shape[1]            # samples without a target (or a finite loss) are not counted
+            finite = torch.isfinite(L)
+            self._stats += torch.cat([torch.where(finite, L, 0.0).sum(0), finite.sum(0).double(),
+                                      win_counts(winners, K).double(), L.new_tensor([L.shape[0], nonfinite])])
         return (outputs.loss, outputs) if return_outputs else outputs.loss
+
+    def training_step(self, model, inputs, *args, **kwargs):
+        "transformers' step; where a hypothesis loss was non-finite, its NaN gradient entries (0 x NaN through overflowed activations) become 0."
+        self._nonfinite_in_step = False
+        loss = super().training_step(model, inputs, *args, **kwargs)
+        if self._nonfinite_in_step:   # the objective gives such a hypothesis weight 0 on that sample: its exact gradient is 0
+            for p in model.parameters():
+                if p.grad is not None: p.grad.nan_to_num_(0.0, 0.0, 0.0)
+        return loss
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
         "Add per-hypothesis losses, win rates, win entropy and temperature to training logs (summed over processes)."
         if "loss" in logs:                                           # a training log (evaluation keys are prefixed)
-            stats = torch.cat([self._hyp_loss_sum, self._win_sum, self._num_seen]).to(self.args.device)
+            stats = self._stats.to(self.args.device)
             stats = self.accelerator.reduce(stats, reduction="sum").cpu() if self.accelerator.num_processes > 1 else stats.cpu()
             K = self.model.num_hyps
-            n = stats[-1].item()
+            n, nonfinite = stats[-2].item(), int(stats[-1].item())
             if n > 0:
                 for k in range(K):
-                    logs[f"hyp_loss_{k}"] = round(stats[k].item() / n, 6)
-                    logs[f"win_rate_{k}"] = round(stats[K + k].item() / n, 6)
-                logs["win_entropy"] = round(win_entropy(stats[K:2 * K], normalized=True), 6)
+                    logs[f"hyp_loss_{k}"] = round(stats[k].item() / max(stats[K + k].item(), 1), 6)
+                    logs[f"win_rate_{k}"] = round(stats[2 * K + k].item() / n, 6)
+                logs["win_entropy"] = round(win_entropy(stats[2 * K:3 * K], normalized=True), 6)
+            logs["nonfinite_hyp_losses"] = nonfinite
+            if nonfinite and self.is_world_process_zero():
+                warnings.warn(f"{nonfinite} hypothesis losses were NaN or inf since the last log (e.g. fp16 overflow): they "
+                              "never win and are left out of the loss; lower the learning rate or train in bf16/fp32", stacklevel=2)
             if self.model.mcl_config.wta_mode == "annealed": logs["temperature"] = self.mcl_model.temperature
             self._reset_train_stats()
         super().log(logs, start_time)
@@ -112,12 +133,14 @@ class MCLTrainer(Trainer):
         parts, own = [], torch.zeros(2, dtype=torch.float64)
         for inputs in tqdm(dl, desc="eval", file=sys.stdout, disable=self.args.disable_tqdm or not self.is_world_process_zero(), leave=False):
             out = model(**self._prepare_inputs(inputs))
-            parts.append(self.accelerator.gather_for_metrics(out.hyp_losses.detach().float()))
+            counted = (out.winners >= 0).float()[:, None]   # 0: a sample without a target (or a finite loss), dropped below
+            parts.append(self.accelerator.gather_for_metrics(torch.cat([out.hyp_losses.detach().float(), counted], 1)))
             n = out.hyp_losses.shape[0]             # the model's own objective (for LoRA-MoE: the mixture NLL), batch-weighted
             own += self.accelerator.gather(torch.stack([out.loss.detach().float() * n, out.loss.new_tensor(float(n))])[None]).sum(0).double().cpu()
         model.train(was_training)
         c = model.mcl_config
-        m = mcl_metrics(torch.cat(parts).cpu(), c.wta_mode, c.epsilon, model.temperature, c.temperature_final)
+        L = torch.cat(parts).cpu()
+        m = mcl_metrics(L[L[:, -1] > 0, :-1], c.wta_mode, c.epsilon, model.temperature, c.temperature_final)
         metrics = {f"{metric_key_prefix}_{k}": v for k, v in m.items()}
         metrics[f"{metric_key_prefix}_model_loss"] = (own[0] / own[1]).item()
         self.log(metrics)

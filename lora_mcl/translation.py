@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 import torch
-from torch import Tensor, nn
+from torch import nn
 from tqdm.auto import tqdm
 from .decoding import decode_candidates
 
