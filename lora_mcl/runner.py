@@ -11,36 +11,82 @@ import json
 import re
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 import yaml
+from .extras import require
 
 # %% auto #0
-__all__ = ['SWEEP_KEYS', 'notebook_parameters', 'parse_value', 'check_parameters', 'run_label', 'run_notebook', 'load_sweep',
+__all__ = ['DONE_NAME', 'LOCK_NAME', 'SWEEP_KEYS', 'shipped_dirs', 'list_shipped', 'resolve', 'notebook_parameters',
+           'parse_value', 'check_value', 'check_parameters', 'run_label', 'run_lock', 'run_notebook', 'load_sweep',
            'metric_at', 'finished_run', 'sweep', 'write_summary', 'main']
+
+# %% ../nbs/07_runner.ipynb #09711c73
+def _package_root() -> Path:
+    import importlib.util
+    return Path(importlib.util.find_spec("lora_mcl").origin).parent
+
+def shipped_dirs(kind: str) -> list[Path]:  # existing folders, installed package first
+    "Where the shipped experiment notebooks (`kind='notebooks'`) or sweep configs (`kind='configs'`) are."
+    pkg = _package_root()
+    where = {"notebooks": [pkg / "experiments", pkg.parent / "nbs" / "experiments"],     # wheel; source checkout
+             "configs": [pkg / "configs", pkg.parent / "experiments" / "configs"]}
+    if kind not in where: raise ValueError(f"kind={kind!r}: expected 'notebooks' or 'configs'")
+    return [d for d in where[kind] if d.is_dir()]
+
+def list_shipped() -> dict:  # {"notebooks": {name: path}, "configs": {name: path}}
+    "The experiment notebooks and sweep configs that come with the package, by name."
+    found = {}
+    for kind, ext in (("notebooks", "ipynb"), ("configs", "yaml")):
+        found[kind] = {}
+        for d in reversed(shipped_dirs(kind)): found[kind].update({p.stem: p for p in sorted(d.glob(f"*.{ext}"))})
+    return found
+
+def resolve(name_or_path, kind: str = "notebooks") -> Path:
+    "A path that exists, else a shipped notebook or config of that name (`markov`, `markov_paper`, or the file name of one)."
+    p = Path(name_or_path)
+    if p.is_file(): return p
+    shipped = list_shipped()[kind]
+    if p.stem in shipped and (p.suffix in ("", ".ipynb", ".yaml", ".yml")): return shipped[p.stem]
+    what = "notebook" if kind == "notebooks" else "sweep config"
+    raise FileNotFoundError(f"{what} {str(name_or_path)!r} not found, neither as a path nor as a shipped name; "
+                            f"shipped {kind}: {sorted(shipped)}")
 
 # %% ../nbs/07_runner.ipynb #e904f0a5
 def notebook_parameters(notebook) -> dict:   # name -> {"default", "inferred_type_name", "help"}
     "The parameters a notebook declares in its `parameters` cell (papermill's inspection)."
-    import papermill as pm
-    path = Path(notebook)
-    if not path.is_file():
-        near = sorted(str(p) for p in Path("nbs").glob("**/*.ipynb")) if Path("nbs").is_dir() else []
-        raise FileNotFoundError(f"notebook {str(notebook)!r} not found" + (f"; notebooks here: {near}" if near else ""))
+    pm = require("papermill", "experiments", "running notebooks")
+    path = resolve(notebook)
     params = pm.inspect_notebook(str(path))
     if not params: raise ValueError(f"{path} has no cell tagged 'parameters': it cannot be run with parameters")
     return params
 
-def parse_value(text: str):
-    "A command-line value as YAML: 0.1 -> float, 2 -> int, true -> bool, [[.8, .2], [.9, .1]] -> list, wta -> str."
+def parse_value(text: str, declared_type: str | None = None):
+    "A command-line value as YAML: 0.1 -> float, 2 -> int, true -> bool, [[.8, .2], [.9, .1]] -> list, wta -> str; kept as text for a `str` parameter."
+    if declared_type == "str" and text.strip() not in ("null", "None", "~"): return text
     if re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+", text.strip()): return float(text)   # YAML 1.1 reads 1e-3 as a string
     try: return yaml.safe_load(text)
     except yaml.YAMLError: return text
 
+_TYPE_CHECKS = {"int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+                "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+                "bool": lambda v: isinstance(v, bool), "str": lambda v: isinstance(v, str),
+                "list": lambda v: isinstance(v, list), "dict": lambda v: isinstance(v, dict)}
+
+def check_value(name: str, value, info: dict):
+    "Raise a ValueError naming the parameter unless `value` has its declared type (None only where the default is None)."
+    t, default = info.get("inferred_type_name"), info.get("default")
+    ok = _TYPE_CHECKS.get(t, lambda v: True)(value) or (value is None and default == "None")
+    if ok: return
+    hint = f"; write {int(value)}" if t == "int" and isinstance(value, float) and value.is_integer() else ""
+    raise ValueError(f"parameter {name} is declared {t} (default {default}); got {value!r}, a {type(value).__name__}{hint}")
+
 def check_parameters(notebook, parameters: dict) -> dict:
-    "Refuse parameter names the notebook does not declare (naming the accepted ones); returns the declared parameters."
+    "Refuse parameter names the notebook does not declare, and values not of the declared type; returns the declared parameters."
     declared = notebook_parameters(notebook)
     unknown = sorted(set(parameters) - set(declared))
     if unknown: raise ValueError(f"unknown parameter(s) {unknown} for {notebook}; it accepts {sorted(declared)}")
+    for name, value in parameters.items(): check_value(name, value, declared[name])
     return declared
 
 # %% ../nbs/07_runner.ipynb #7bbc4c8b
@@ -53,37 +99,82 @@ def run_label(parameters: dict, max_len: int = 80) -> str:
     if len(label) > max_len: label = label[:max_len - 9] + "-" + hashlib.sha1(label.encode()).hexdigest()[:8]
     return label
 
+DONE_NAME, LOCK_NAME = "lora_mcl_run.json", ".lora_mcl_run.lock"
+
+def _alive(pid: int) -> bool:
+    import os
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
+@contextmanager
+def run_lock(out: Path):
+    "Hold `out` for one run: a second run into the same folder is refused while the first runs (a lock left by a dead process is taken over)."
+    import os, socket
+    out.mkdir(parents=True, exist_ok=True)
+    lock = out / LOCK_NAME
+    for _ in range(2):
+        try: fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY); break
+        except FileExistsError:
+            try: held = json.loads(lock.read_text())
+            except (OSError, ValueError): held = {}
+            if held.get("host") == socket.gethostname() and isinstance(held.get("pid"), int) and not _alive(held["pid"]):
+                lock.unlink(missing_ok=True); continue            # left by a run that died: stale
+            raise RuntimeError(f"{out} is in use by another lora-mcl run (pid {held.get('pid', '?')} on {held.get('host', '?')}, "
+                               f"since {held.get('since', '?')}); wait for it to finish or choose another --out") from None
+    else: raise RuntimeError(f"could not take the lock {lock}")
+    with os.fdopen(fd, "w") as f:
+        json.dump({"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime("%Y-%m-%d %H:%M:%S")}, f)
+    try: yield out
+    finally: lock.unlink(missing_ok=True)
+
+def _clear_outputs(out: Path):
+    "What an earlier run into `out` left that this run would otherwise mix with its own: completion marker, metrics, TensorBoard events."
+    for p in [out / DONE_NAME, out / "metrics.json", *out.glob("**/events.out.tfevents.*")]: p.unlink(missing_ok=True)
+
 def run_notebook(
-    notebook,                      # path of a notebook with a `parameters` cell
-    parameters: dict | None = None,  # name -> value; names are checked against the notebook first
+    notebook,                      # path of a notebook with a `parameters` cell, or a shipped name (`markov`)
+    parameters: dict | None = None,  # name -> value; names and types are checked against the notebook first
     out_dir=None,                  # default: runs/<notebook stem>/<run_label(parameters)>
     root="runs",                   # where default output folders go
     kernel: str = "python3",
     progress: bool = True,         # papermill's cell progress bar
 ) -> dict:                         # {"out_dir", "notebook", "metrics" (dict or None), "seconds"}
-    "Execute a parameterised notebook with papermill into its own output folder."
-    import papermill as pm
+    "Execute a parameterised notebook with papermill into its own output folder; the run counts as finished once its last cell ran."
+    pm = require("papermill", "experiments", "running notebooks")
+    notebook = resolve(notebook)
     parameters = dict(parameters or {})
     declared = check_parameters(notebook, parameters)
-    out = Path(out_dir) if out_dir is not None else Path(root) / Path(notebook).stem / run_label(parameters)
-    out.mkdir(parents=True, exist_ok=True)
-    if "out_dir" in declared: parameters["out_dir"] = str(out)
-    executed = out / Path(notebook).name
-    t0 = time.time()
-    pm.execute_notebook(str(notebook), str(executed), parameters=parameters, kernel_name=kernel, progress_bar=progress,
-                        cwd=str(Path.cwd()))
-    m = out / "metrics.json"
-    return {"out_dir": str(out), "notebook": str(executed), "metrics": json.loads(m.read_text()) if m.is_file() else None,
-            "seconds": time.time() - t0}
+    out = Path(out_dir) if out_dir is not None else Path(root) / notebook.stem / run_label(parameters)
+    with run_lock(out):
+        _clear_outputs(out)
+        if "out_dir" in declared: parameters["out_dir"] = str(out)
+        executed = out / notebook.name
+        t0 = time.time()
+        pm.execute_notebook(str(notebook), str(executed), parameters=parameters, kernel_name=kernel, progress_bar=progress,
+                            cwd=str(Path.cwd()))
+        cells = [c for c in json.loads(executed.read_text())["cells"] if c["cell_type"] == "code" and c["source"]]
+        if any(c.get("execution_count") is None for c in cells):
+            raise RuntimeError(f"{executed}: papermill returned but not every cell ran; the run is not finished")
+        seconds = time.time() - t0
+        m = out / "metrics.json"
+        metrics = json.loads(m.read_text()) if m.is_file() else None
+        (out / DONE_NAME).write_text(json.dumps({"notebook": notebook.name, "parameters": parameters, "seconds": seconds,
+                                                 "finished": time.strftime("%Y-%m-%d %H:%M:%S")}, indent=1, default=str))
+    return {"out_dir": str(out), "notebook": str(executed), "metrics": metrics, "seconds": seconds}
 
 # %% ../nbs/07_runner.ipynb #8ffb23d5
 SWEEP_KEYS = ("notebook", "name", "parameters", "grid", "points", "summary", "plot")
 
 def load_sweep(config) -> dict:
     "Read and validate a sweep config (see above); returns it with `points` expanded to the full list of runs."
-    path = Path(config)
-    if not path.is_file(): raise FileNotFoundError(f"sweep config {str(config)!r} not found")
-    cfg = yaml.safe_load(path.read_text()) or {}
+    path = resolve(config, "configs")
+    try: cfg = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "?"
+        raise ValueError(f"{path}: not valid YAML at {where}: {getattr(e, 'problem', None) or e}") from None
     if not isinstance(cfg, dict): raise ValueError(f"{path}: a sweep config is a YAML mapping with keys {SWEEP_KEYS}")
     unknown = sorted(set(cfg) - set(SWEEP_KEYS))
     if unknown: raise ValueError(f"{path}: unknown key(s) {unknown}; a sweep config accepts {SWEEP_KEYS}")
@@ -99,12 +190,21 @@ def load_sweep(config) -> dict:
         for combo in itertools.product(*grid.values()):
             g = dict(zip(grid, combo))
             runs.append({"varied": {**({"label": label} if label else p), **g}, "parameters": {**fixed, **p, **g}})
-    names = set(fixed) | set(grid) | {k for p in points for k in p if k != "label"}
-    check_parameters(cfg["notebook"], {k: None for k in names})          # unknown notebook / parameter: error now
+    labels = [run_label(r["varied"]) for r in runs]
+    dup = sorted({lab for lab in labels if labels.count(lab) > 1})
+    if dup: raise ValueError(f"{path}: several points would share the output folder(s) {dup}; give each point its own `label`")
+    declared = check_parameters(cfg["notebook"], {})                    # unknown notebook: error now
+    for r in runs:                                                      # unknown parameter or wrong type: error now
+        unknown = sorted(set(r["parameters"]) - set(declared))
+        if unknown: raise ValueError(f"{path}: unknown parameter(s) {unknown} for {cfg['notebook']}; it accepts {sorted(declared)}")
+        for k, v in r["parameters"].items():
+            try: check_value(k, v, declared[k])
+            except ValueError as e: raise ValueError(f"{path}, point {run_label(r['varied'])}: {e}") from None
     plot = cfg.get("plot")
     if plot is not None and (not isinstance(plot, dict) or "x" not in plot or "y" not in plot):
         raise ValueError(f"{path}: 'plot' needs 'x' (a parameter) and 'y' (metrics.json paths); got {plot!r}")
-    return {**cfg, "name": cfg.get("name") or path.stem, "runs": runs, "summary": cfg.get("summary") or []}
+    return {**cfg, "notebook": str(resolve(cfg["notebook"])), "name": cfg.get("name") or path.stem, "runs": runs,
+            "summary": cfg.get("summary") or []}
 
 def metric_at(metrics: dict | None, dotted: str):
     "metrics['a']['b'] for 'a.b'; None where missing."
@@ -121,14 +221,14 @@ def _fmt(v):
     return "" if v is None else str(v)
 
 def finished_run(out, notebook, parameters: dict) -> dict | None:
-    "The earlier run in folder `out`, if it finished with exactly these parameters: {'metrics', 'seconds'}; else None."
-    executed, m = Path(out) / Path(notebook).name, Path(out) / "metrics.json"
-    if not (executed.is_file() and m.is_file()): return None
-    meta = json.loads(executed.read_text()).get("metadata", {}).get("papermill", {})
-    ran = {k: v for k, v in (meta.get("parameters") or {}).items() if k != "out_dir"}
-    same = json.dumps(ran, sort_keys=True, default=str) == json.dumps(parameters, sort_keys=True, default=str)
-    if meta.get("exception") or meta.get("duration") is None or not same: return None   # failed, cut off (no duration) or other parameters
-    return {"metrics": json.loads(m.read_text()), "seconds": meta.get("duration")}
+    "The earlier run in folder `out`, if it finished (its completion marker, written after its last cell) with exactly these parameters: {'metrics', 'seconds'}; else None."
+    done, m = Path(out) / DONE_NAME, Path(out) / "metrics.json"
+    if not (done.is_file() and m.is_file()): return None            # cut off (no marker), or nothing to read back
+    try: info = json.loads(done.read_text())
+    except ValueError: return None
+    ran = {k: v for k, v in (info.get("parameters") or {}).items() if k != "out_dir"}
+    if info.get("notebook") != Path(notebook).name or ran != parameters: return None   # another notebook or other parameters
+    return {"metrics": json.loads(m.read_text()), "seconds": info.get("seconds")}
 
 def sweep(
     config,                 # path of a sweep YAML
@@ -142,23 +242,33 @@ def sweep(
     out_root = Path(root) / cfg["name"]
     rows = []
     bar = tqdm(cfg["runs"], desc=f"sweep {cfg['name']}", file=sys.stdout, disable=not progress)
-    for run in bar:
-        row = {**run["varied"], "status": "ok", "error": "", "seconds": None, "out_dir": ""}
-        out = out_root / run_label(run["varied"])
-        try:
-            done = finished_run(out, cfg["notebook"], run["parameters"]) if resume else None
-            if done: bar.write(f"reusing the finished run in {out}")
-            r = {**done, "out_dir": str(out)} if done else run_notebook(cfg["notebook"], run["parameters"], out_dir=out, progress=False)
-            row.update(seconds=round(r["seconds"], 1), out_dir=r["out_dir"])   # a reused run always has its duration
-            for key in cfg["summary"]: row[key] = metric_at(r["metrics"], key)
-        except Exception as e:                                       # one failing point must not stop the sweep
-            msg = str(e).strip().splitlines()
-            row.update(status="failed", error=(msg[-1] if msg else type(e).__name__)[:300], out_dir=str(out))
-            for key in cfg["summary"]: row[key] = None
-            bar.write(f"FAILED {run_label(run['varied'])}: {row['error']}")
-        rows.append(row)
+    try:
+        for run in bar: rows.append(_sweep_point(run, cfg, out_root, resume, bar))
+    except KeyboardInterrupt:                                        # what finished is kept and summarised
+        for i, r in enumerate(cfg["runs"][len(rows):]):
+            rows.append({**r["varied"], "status": "interrupted" if i == 0 else "not run", "error": "", "seconds": None,
+                         "out_dir": str(out_root / run_label(r["varied"])) if i == 0 else ""})
+        write_summary(rows, out_root, cfg)
+        raise
     write_summary(rows, out_root, cfg)
     return rows
+
+def _sweep_point(run: dict, cfg: dict, out_root: Path, resume: bool, bar) -> dict:
+    "One point of a sweep: reused, run, or failed (recorded, not raised)."
+    row = {**run["varied"], "status": "ok", "error": "", "seconds": None, "out_dir": ""}
+    out = out_root / run_label(run["varied"])
+    try:
+        done = finished_run(out, cfg["notebook"], run["parameters"]) if resume else None
+        if done: bar.write(f"reusing the finished run in {out}")
+        r = {**done, "out_dir": str(out)} if done else run_notebook(cfg["notebook"], run["parameters"], out_dir=out, progress=False)
+        row.update(seconds=round(r["seconds"], 1), out_dir=r["out_dir"])   # a reused run always has its duration
+        for key in cfg["summary"]: row[key] = metric_at(r["metrics"], key)
+    except Exception as e:                                       # one failing point must not stop the sweep
+        msg = str(e).strip().splitlines()
+        row.update(status="failed", error=(msg[-1] if msg else type(e).__name__)[:300], out_dir=str(out))
+        for key in cfg["summary"]: row[key] = None
+        bar.write(f"FAILED {run_label(run['varied'])}: {row['error']}")
+    return row
 
 def write_summary(rows: list[dict], out_root: Path, cfg: dict):
     "summary.csv / .json / .md (and summary.png with a `plot` entry) in out_root; prints the table."
@@ -197,27 +307,40 @@ def main(argv=None) -> int:
     "Entry point of the `lora-mcl` command."
     ap = argparse.ArgumentParser(prog="lora-mcl", description="Run parameterised LoRA-MCL notebooks with papermill, alone or as sweeps.")
     sub = ap.add_subparsers(dest="cmd", required=True)
-    p = sub.add_parser("params", help="list a notebook's parameters"); p.add_argument("notebook")
+    sub.add_parser("list", help="list the shipped experiment notebooks and sweep configs")
+    p = sub.add_parser("params", help="list a notebook's parameters"); p.add_argument("notebook", help="a path or a shipped name")
     r = sub.add_parser("run", help="run one notebook")
-    r.add_argument("notebook"); r.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
+    r.add_argument("notebook", help="a path or a shipped name (lora-mcl list)")
+    r.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
     r.add_argument("--out", default=None, help="output folder (default runs/<notebook>/<parameters>)")
     r.add_argument("--root", default="runs")
     s = sub.add_parser("sweep", help="run a grid of notebook runs from a YAML config")
-    s.add_argument("config"); s.add_argument("--root", default="runs")
+    s.add_argument("config", help="a path or a shipped name (lora-mcl list)"); s.add_argument("--root", default="runs")
     s.add_argument("--resume", action="store_true", help="reuse points already finished with the same parameters")
     a = ap.parse_args(argv)
     try:
+        if a.cmd == "list":
+            for kind, items in list_shipped().items():
+                print(f"{kind}:")
+                for name, path in items.items(): print(f"  {name:32s} {path}")
+            return 0
         if a.cmd == "params":
             for name, info in notebook_parameters(a.notebook).items():
                 print(f"{name:20s} {info['inferred_type_name']:10s} {info['default']:30s} {info.get('help') or ''}")
             return 0
         if a.cmd == "run":
-            res = run_notebook(a.notebook, {k: parse_value(v) for k, v in a.parameter}, out_dir=a.out, root=a.root)
+            declared = notebook_parameters(a.notebook)
+            values = {k: parse_value(v, declared.get(k, {}).get("inferred_type_name")) for k, v in a.parameter}
+            res = run_notebook(a.notebook, values, out_dir=a.out, root=a.root)
             print(f"done in {res['seconds']:.0f}s: {res['out_dir']}")
             return 0
         rows = sweep(a.config, root=a.root, resume=a.resume)
         return int(any(r["status"] != "ok" for r in rows))
-    except (FileNotFoundError, ValueError) as e:
+    except KeyboardInterrupt:
+        what = ("the finished points are in the summary; `lora-mcl sweep ... --resume` reruns only the rest"
+                if a.cmd == "sweep" else "the run is not finished and will not be reused")
+        print(f"\nlora-mcl: interrupted; {what}", file=sys.stderr); return 130
+    except (FileNotFoundError, ValueError, ImportError) as e:
         print(f"lora-mcl: error: {e}", file=sys.stderr); return 2
     except Exception as e:
         print(f"lora-mcl: run failed: {str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__}", file=sys.stderr); return 1
