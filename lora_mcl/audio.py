@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import Tensor, nn
+from .extras import require
 
 # %% auto #0
 __all__ = ['SAMPLE_RATE', 'load_audio', 'resample', 'mel_filterbank', 'log_mel', 'fix_frames', 'spec_augment',
@@ -36,14 +37,12 @@ def load_audio(path,                                # any file libsndfile reads:
     return torch.from_numpy(np.ascontiguousarray(wave, dtype=np.float32))
 
 def _soundfile():
-    try: import soundfile
-    except ImportError: raise ImportError("reading audio needs the soundfile package: pip install soundfile") from None
-    return soundfile
+    return require("soundfile", "experiments", "reading audio")
 
 def resample(wave: np.ndarray, orig_sr: int, new_sr: int) -> np.ndarray:
     "Polyphase resampling (scipy's `resample_poly`); the rate ratio is approximated within 0.1% to keep the filter short."
     if orig_sr <= 0 or new_sr <= 0: raise ValueError(f"sample rates must be > 0; got {orig_sr} -> {new_sr}")
-    from scipy.signal import resample_poly
+    resample_poly = require("scipy.signal", "experiments", "resampling audio").resample_poly
     ratio = Fraction(new_sr, orig_sr).limit_denominator(1000)
     return resample_poly(wave, ratio.numerator, ratio.denominator).astype(np.float32)
 

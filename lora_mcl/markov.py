@@ -9,14 +9,16 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import Tensor
-from scipy.optimize import linear_sum_assignment
+from .extras import require
+linear_sum_assignment = require("scipy.optimize", "experiments", "lora_mcl.markov").linear_sum_assignment
 from fastcore.basics import patch_to
 from .losses import wta_weights, wta_winners
 from .model import MCLModel
 
 # %% auto #0
-__all__ = ['INITS', 'check_transition', 'stationary_distribution', 'MarkovMixture', 'transition_log_probs', 'transition_counts',
-           'fit_wta_em', 'Matching', 'match_hypotheses', 'order1_model', 'learned_transitions']
+__all__ = ['linear_sum_assignment', 'INITS', 'check_transition', 'stationary_distribution', 'MarkovMixture',
+           'transition_log_probs', 'transition_counts', 'fit_wta_em', 'Matching', 'match_hypotheses', 'order1_model',
+           'learned_transitions']
 
 # %% ../nbs/05_markov.ipynb #97450420
 def check_transition(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 import numpy as np
+from .extras import require
 
 # %% auto #0
 __all__ = ['SENTENCE_BLEU', 'SENTENCE_CHRF', 'SENTENCE_TER', 'SENTENCE_METRICS', 'CAPTION_METRICS', 'MetricUnavailable',
@@ -70,7 +71,7 @@ def _sacrebleu():
     try:
         import sacrebleu
     except ImportError as e:
-        raise MetricUnavailable("BLEU/chrF/TER need sacrebleu: pip install sacrebleu") from e
+        raise MetricUnavailable('BLEU/chrF/TER need sacrebleu, which the core install leaves out: pip install "lora_mcl[metrics]"') from e
     return sacrebleu
 
 SENTENCE_BLEU = SentenceMetric("BLEU", lambda c, r: _sacrebleu().sentence_bleu(c, r).score, True)
@@ -178,7 +179,7 @@ def _coco():
     try:
         from pycocoevalcap.tokenizer import ptbtokenizer
     except ImportError as e:
-        raise MetricUnavailable("caption metrics need pycocoevalcap: pip install pycocoevalcap (make assets installs it)") from e
+        raise MetricUnavailable('caption metrics need pycocoevalcap, which the core install leaves out: pip install "lora_mcl[metrics]"') from e
     if shutil.which("java") is None:
         raise MetricUnavailable("caption metrics need Java for PTB tokenisation and METEOR, and `java` is not on PATH: "
                                 "install a JRE, e.g. apt-get install openjdk-17-jre-headless")
@@ -307,7 +308,7 @@ def evaluate_candidates(candidates, references, caption: bool = False, caption_n
 # %% ../nbs/08_metrics.ipynb #71cc5d5e
 def plot_quality_diversity(rows: dict, quality: str = "oracle_BLEU", diversity: str = "mBLEU-4", ax=None, path=None):
     "Scatter {method: row} on the (diversity, quality) plane; saves to `path` when given; returns the axes."
-    import matplotlib.pyplot as plt
+    plt = require("matplotlib.pyplot", "metrics", "plot_quality_diversity")
     missing = [(name, key) for name, r in rows.items() for key in (quality, diversity) if key not in r]
     if missing: raise KeyError(f"rows lack {missing}; each row needs {quality!r} and {diversity!r} (see evaluate_candidates)")
     if ax is None: _, ax = plt.subplots(figsize=(5, 4))

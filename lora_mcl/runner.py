@@ -286,7 +286,7 @@ def write_summary(rows: list[dict], out_root: Path, cfg: dict):
     print(f"{len(rows) - len(failed)} of {len(rows)} runs succeeded; summary in {out_root}/summary.md")
     plot = cfg.get("plot")
     if plot:
-        import matplotlib.pyplot as plt
+        plt = require("matplotlib.pyplot", "experiments", "the summary plot of a sweep")
         ys = plot["y"] if isinstance(plot["y"], list) else [plot["y"]]
         groups = {}
         for r in rows:

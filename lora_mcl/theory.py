@@ -7,10 +7,11 @@ from __future__ import annotations
 import itertools
 import math
 import numpy as np
-import matplotlib.pyplot as plt
+from .extras import require
+plt = require("matplotlib.pyplot", "experiments", "lora_mcl.theory")
 
 # %% auto #0
-__all__ = ['entropy', 'check_mixture', 'wta_optimum', 'mcl_bounds', 'two_component_mixture', 'plot_bounds']
+__all__ = ['plt', 'entropy', 'check_mixture', 'wta_optimum', 'mcl_bounds', 'two_component_mixture', 'plot_bounds']
 
 # %% ../nbs/theory/00_mcl_theory.ipynb #95f58068
 def entropy(p) -> float:

@@ -1,0 +1,32 @@
+"""Four relaxed-WTA steps of an MCLModel sharded with FSDP2 (`fully_shard`), or on one process; writes the K adapters.
+
+usage: torchrun --nproc-per-node 2 tests/fsdp_train.py OUT.pt   (or: python tests/fsdp_train.py OUT.pt)
+"""
+import os, sys
+import torch
+import torch.distributed as dist
+from lora_mcl import MCLConfig, get_mcl_model
+from lora_mcl.testing import tiny_batch, tiny_model
+
+out = sys.argv[1]
+world = int(os.environ.get("WORLD_SIZE", "1"))
+torch.manual_seed(0)
+model = get_mcl_model(tiny_model("llama"), MCLConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj", "down_proj"],
+                                                     num_hyps=3, wta_mode="relaxed", epsilon=0.1, init_lora_weights=False))
+batch = tiny_batch(batch_size=8, seq_len=12, seed=3)
+if world > 1:
+    from torch.distributed.fsdp import fully_shard
+    dist.init_process_group("gloo")
+    rank = dist.get_rank()
+    for layer in model.model.model.layers: fully_shard(layer)        # each decoder layer, then the whole transformers model
+    fully_shard(model.model)
+    n = 8 // world
+    batch = {k: v[rank * n:(rank + 1) * n] for k, v in batch.items()}   # each process its part of the batch
+opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.5)
+for step in range(4):
+    out_ = model(**batch)
+    out_.loss.backward()        # FSDP2 averages the gradients over processes: the mean over the whole batch
+    opt.step(); opt.zero_grad()
+sd = {k: (v.full_tensor() if hasattr(v, "full_tensor") else v).detach().clone() for k, v in model.stacked_state_dict().items()}
+if world == 1 or dist.get_rank() == 0: torch.save(sd, out)
+if world > 1: dist.destroy_process_group()

@@ -1,0 +1,112 @@
+"The scale path on CPU: a 4-bit (QLoRA) base, the paper's multimodal model classes, and FSDP2 sharding over two processes."
+import copy
+import subprocess
+import sys
+from pathlib import Path
+import pytest
+import torch
+from peft import get_peft_model
+from peft.tuners.lora import LoraLayer
+from lora_mcl import MCLConfig, get_mcl_model
+from lora_mcl.testing import tiny_batch, tiny_model
+
+TESTS = Path(__file__).resolve().parent
+TEXT = dict(vocab_size=96, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+            max_position_embeddings=256, pad_token_id=0)
+LM_TARGETS = r"model\.language_model.*\.(q_proj|v_proj)"      # the language model only, as the paper adapts it
+
+
+def peft_hypothesis(mcl, base, k):
+    "A vanilla peft LoRA model on `base` holding hypothesis k's weights (copied layer by layer)."
+    ref = get_peft_model(base, mcl.mcl_config.to_lora_config(init_lora_weights=True))
+    n = 0
+    with torch.no_grad():
+        for name, mod in ref.named_modules():
+            if isinstance(mod, LoraLayer):
+                src = mcl.peft_model.get_submodule(name)
+                mod.lora_A["default"].weight.copy_(src.lora_A["default"].weight[k])
+                mod.lora_B["default"].weight.copy_(src.lora_B["default"].weight[k])
+                n += 1
+    assert n == len(mcl.mcl_layers) > 0
+    return ref.eval()
+
+
+def check_equal_to_peft(make_base, targets, inputs, labels, atol):
+    "MCLModel's grouped pass equals K peft models, and generate gives all K hypotheses in one call."
+    mcl = get_mcl_model(make_base(), MCLConfig(r=4, lora_alpha=8, target_modules=targets, num_hyps=3, init_lora_weights=False))
+    mcl.eval()
+    with torch.no_grad():
+        out = mcl(**inputs, labels=labels)
+        for k in range(3):
+            ref = peft_hypothesis(mcl, make_base(), k)(**inputs).logits
+            assert (out.logits[k] - ref).abs().max().item() <= atol, k
+        seqs = mcl.generate(**inputs, max_new_tokens=3, do_sample=False)
+    B = labels.shape[0]
+    assert seqs.shape[0] == 3 * B and torch.isfinite(out.loss)
+    return mcl
+
+
+def test_qlora_nf4_base_equals_peft_qlora(tmp_path):
+    bnb = pytest.importorskip("bitsandbytes")
+    from transformers import AutoModelForCausalLM, BitsAndBytesConfig, LlamaConfig, LlamaForCausalLM
+    torch.manual_seed(0)      # 4-bit blocks of 64 need in_features >= 64
+    LlamaForCausalLM(LlamaConfig(**{**TEXT, "hidden_size": 64, "intermediate_size": 128})).save_pretrained(tmp_path)
+    q = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.float32)
+    make = lambda: AutoModelForCausalLM.from_pretrained(tmp_path, quantization_config=q, device_map="cpu")
+    assert isinstance(make().model.layers[0].self_attn.q_proj, bnb.nn.Linear4bit)
+    b = tiny_batch(batch_size=2)
+    check_equal_to_peft(make, ["q_proj", "v_proj"], {"input_ids": b["input_ids"], "attention_mask": b["attention_mask"]}, b["labels"], atol=0.0)
+    # training (on a fresh model: once bitsandbytes 0.50 has run a CPU layer without gradients it packs the weight for a
+    # kernel without backward; GPUs are not concerned)
+    mcl = get_mcl_model(make(), MCLConfig(r=4, target_modules=["q_proj", "v_proj"], num_hyps=3, init_lora_weights=False)).train()
+    out = mcl(**b); out.loss.backward()                   # only the adapters train: the 4-bit weights have no gradient
+    assert all(p.grad is not None for n, p in mcl.named_parameters() if "lora_" in n)
+    assert not any(p.requires_grad for n, p in mcl.named_parameters() if "lora_" not in n)
+
+
+def tiny_qwen2_audio():
+    from transformers import Qwen2AudioConfig, Qwen2AudioEncoderConfig, Qwen2AudioForConditionalGeneration, Qwen2Config
+    cfg = Qwen2AudioConfig(audio_config=Qwen2AudioEncoderConfig(d_model=32, encoder_layers=1, encoder_attention_heads=4,
+                                                                encoder_ffn_dim=64, num_mel_bins=16, max_source_positions=20),
+                           text_config=Qwen2Config(**TEXT), audio_token_index=95)
+    torch.manual_seed(0)
+    return Qwen2AudioForConditionalGeneration(cfg).eval()
+
+
+def test_qwen2_audio_class_equals_peft_and_generates_k():
+    ids = torch.cat([torch.full((2, 10), 95), torch.randint(3, 90, (2, 6), generator=torch.Generator().manual_seed(0))], 1)
+    inputs = dict(input_ids=ids, attention_mask=torch.ones_like(ids), input_features=torch.randn(2, 16, 40),
+                  feature_attention_mask=torch.ones(2, 40, dtype=torch.long))   # 40 frames -> 10 audio tokens
+    check_equal_to_peft(tiny_qwen2_audio, LM_TARGETS, inputs, ids.masked_fill(ids == 95, -100), atol=1e-5)
+
+
+def tiny_llava_next():
+    from transformers import CLIPVisionConfig, LlamaConfig, LlavaNextConfig, LlavaNextForConditionalGeneration
+    cfg = LlavaNextConfig(vision_config=CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                                                         image_size=28, patch_size=14, projection_dim=32),
+                          text_config=LlamaConfig(**TEXT), image_token_index=95, image_grid_pinpoints=[[28, 28]],
+                          vision_feature_layer=-1, image_seq_length=4)
+    torch.manual_seed(0)
+    return LlavaNextForConditionalGeneration(cfg).eval()
+
+
+def test_llava_next_class_equals_peft_and_generates_k():
+    ids = torch.cat([torch.full((2, 10), 95), torch.randint(3, 90, (2, 5), generator=torch.Generator().manual_seed(0))], 1)
+    inputs = dict(input_ids=ids, attention_mask=torch.ones_like(ids), pixel_values=torch.randn(2, 2, 3, 28, 28),
+                  image_sizes=torch.tensor([[28, 28], [28, 28]]))              # a base view and one crop: 10 image tokens
+    check_equal_to_peft(tiny_llava_next, LM_TARGETS, inputs, ids.masked_fill(ids == 95, -100), atol=1e-5)
+
+
+def test_fsdp2_on_two_processes_trains_like_one(tmp_path):
+    one, two = tmp_path / "one.pt", tmp_path / "two.pt"
+    subprocess.run([sys.executable, str(TESTS / "fsdp_train.py"), str(one)], check=True, capture_output=True, timeout=600)
+    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", str(TESTS / "fsdp_train.py"), str(two)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    a, b = torch.load(one), torch.load(two)
+    assert a.keys() == b.keys() and len(a) == 12
+    assert max((a[k] - b[k]).abs().max().item() for k in a) < 1e-6
+    torch.manual_seed(0)                                  # the adapters moved: the equality is not that of two untrained models
+    init = get_mcl_model(tiny_model("llama"), MCLConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj", "down_proj"],
+                                                        num_hyps=3, wta_mode="relaxed", epsilon=0.1, init_lora_weights=False))
+    assert max((a[k] - v).abs().max().item() for k, v in init.stacked_state_dict().items()) > 1e-2
