@@ -25,8 +25,8 @@ install: $(STAMP)
 TUXPAINT_DEB_DIR = $$($(BIN)/python -c "from lora_mcl.assets import cache_dir; print(cache_dir() / 'tuxpaint')")
 assets: install
 	@$(BIN)/python -c "from lora_mcl.assets import tuxpaint_available as a; import sys; sys.exit(0 if a() else 1)" || { \
-	  set -e; if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq tuxpaint-stamps-default; \
-	  elif sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq tuxpaint-stamps-default; \
+	  set -e; if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq --no-install-recommends tuxpaint-stamps-default; \
+	  elif sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends tuxpaint-stamps-default; \
 	  else d=$(TUXPAINT_DEB_DIR); echo "no root or sudo: unpacking tuxpaint-stamps-default into $$d"; \
 	    mkdir -p "$$d/lists/partial" "$$d/cache/archives/partial"; \
 	    o="-o Dir::State::Lists=$$d/lists -o Dir::Cache=$$d/cache -o Debug::NoLocking=1"; \
@@ -55,7 +55,7 @@ test: check-export nbtest pytest
 
 # the paper's first Markov setting (hard WTA, K=2) next to MLE, through papermill: about 2 minutes on 2 CPU cores
 demo: install
-	$(BIN)/lora-mcl run nbs/experiments/markov.ipynb --out runs/demo -p seq_len 64 -p steps 400 -p num_test 4000 -p eval_every 50 -p check true
+	$(BIN)/lora-mcl run markov --out runs/demo -p seq_len 64 -p steps 400 -p num_test 4000 -p eval_every 50 -p check true
 	@cat runs/demo/summary.txt
 
 # speed and memory against the limits (README table): about 4 minutes on 2 CPU cores; JSON and table in runs/bench/

@@ -290,7 +290,7 @@ def _ratio(res, kind, key, a, b, what):
     return None if x is None or y is None or y == 0 else x / y
 
 def check_targets(res: dict) -> dict:
-    "Each target of DESIGN.md §5 / issue 7: its measured value, its bound, and whether it is reached (None: not measured)."
+    "Each speed or memory target of the project: its measured value, its bound, and whether it is reached (None: not measured)."
     rows = {}
     for name, (kind, key, a, b, what, bound) in TARGETS.items():
         v = _ratio(res, kind, key, a, b, what)
