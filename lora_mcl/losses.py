@@ -157,6 +157,6 @@ def win_entropy(
 ) -> float:                   # entropy of the win distribution
     "Entropy of the distribution of wins over hypotheses."
     p = counts.double() / counts.sum().clamp(min=1)
-    h = -(p * p.clamp(min=1e-300).log()).sum().item()
+    h = -(p * p.clamp(min=1e-300).log()).sum().item() + 0.0   # + 0.0: never -0.0
     K = counts.numel()
     return (h / math.log(K) if K > 1 else 0.0) if normalized else h

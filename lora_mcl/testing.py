@@ -11,7 +11,8 @@ from transformers import (BartConfig, BartForConditionalGeneration, GPT2Config, 
                           T5Config, T5ForConditionalGeneration)
 
 # %% auto #0
-__all__ = ['VOCAB', 'TINY_ARCHS', 'TINY_TARGETS', 'TINY_WORDS', 'tiny_model', 'tiny_batch', 'tiny_tokenizer', 'word_tokenizer']
+__all__ = ['VOCAB', 'TINY_ARCHS', 'TINY_TARGETS', 'TINY_WORDS', 'TINY_FOLDER_KINDS', 'tiny_model', 'tiny_batch', 'tiny_tokenizer',
+           'word_tokenizer', 'tiny_model_folder', 'tiny_task_data']
 
 # %% ../nbs/03_testing.ipynb #1accec49
 VOCAB = 64
@@ -98,3 +99,94 @@ def word_tokenizer(texts, min_count: int = 1) -> transformers.PreTrainedTokenize
     tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>")); tok.pre_tokenizer = pre
     return transformers.PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", bos_token="<s>",
                                                 unk_token="<unk>", padding_side="left")
+
+# %% ../nbs/03_testing.ipynb #106d4d0d
+TINY_FOLDER_KINDS = ("qwen2_audio", "llava_next", "llama")
+_TASK_WORDS = ("a dog barks while rain falls on the roof a car passes by in the street water flows in a river people talk "
+               "and laugh a red sign says stop open shop the cat sleeps on a blue chair translate this from english to german "
+               "ein hund bellt regen fällt auf das dach ein auto fährt vorbei").split()
+
+def tiny_model_folder(
+    kind: str,   # one of TINY_FOLDER_KINDS: the class of Qwen2-Audio, of LLaVA-NeXT (1.6), or a plain Llama (ALMA's class)
+    path,        # folder to write (created)
+    seed: int = 0,
+):               # the folder, as a Path
+    "Save a tiny random model of `kind`'s class with its processor (or tokenizer) to `path`, as `save_pretrained` does."
+    from pathlib import Path
+    from transformers import LlamaConfig, LlamaForCausalLM
+    if kind not in TINY_FOLDER_KINDS: raise ValueError(f"kind={kind!r} is not supported; use one of {TINY_FOLDER_KINDS}")
+    path = Path(path); path.mkdir(parents=True, exist_ok=True)
+    tok = word_tokenizer([" ".join(_TASK_WORDS)])
+    tok.add_special_tokens({"additional_special_tokens": ["<|AUDIO|>", "<|audio_bos|>", "<|audio_eos|>", "<image>"]})
+    text = dict(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                num_key_value_heads=2, max_position_embeddings=512, pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
+                bos_token_id=tok.bos_token_id)
+    torch.manual_seed(seed)
+    if kind == "qwen2_audio":
+        from transformers import (Qwen2AudioConfig, Qwen2AudioEncoderConfig, Qwen2AudioForConditionalGeneration, Qwen2AudioProcessor,
+                                  Qwen2Config, WhisperFeatureExtractor)
+        fe = WhisperFeatureExtractor(feature_size=16, sampling_rate=16000, chunk_length=1, n_fft=400, hop_length=160)   # 1 s: 100 frames
+        processor = Qwen2AudioProcessor(feature_extractor=fe, tokenizer=tok)
+        model = Qwen2AudioForConditionalGeneration(Qwen2AudioConfig(
+            audio_config=Qwen2AudioEncoderConfig(d_model=32, encoder_layers=1, encoder_attention_heads=4, encoder_ffn_dim=64,
+                                                 num_mel_bins=16, max_source_positions=50),
+            text_config=Qwen2Config(**text), audio_token_index=tok.convert_tokens_to_ids("<|AUDIO|>")))
+    elif kind == "llava_next":
+        from transformers import (CLIPVisionConfig, LlavaNextConfig, LlavaNextForConditionalGeneration, LlavaNextImageProcessor,
+                                  LlavaNextProcessor)
+        ip = LlavaNextImageProcessor(size={"shortest_edge": 28}, crop_size={"height": 28, "width": 28}, image_grid_pinpoints=[[28, 28]])
+        processor = LlavaNextProcessor(image_processor=ip, tokenizer=tok, patch_size=14, vision_feature_select_strategy="default",
+                                       image_token="<image>", num_additional_image_tokens=1)   # CLIP's CLS token
+        model = LlavaNextForConditionalGeneration(LlavaNextConfig(
+            vision_config=CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                                           image_size=28, patch_size=14, projection_dim=32),
+            text_config=LlamaConfig(**text), image_token_index=tok.convert_tokens_to_ids("<image>"), image_grid_pinpoints=[[28, 28]],
+            vision_feature_layer=-1, vision_feature_select_strategy="default", image_seq_length=4))
+    else:
+        processor, model = tok, LlamaForCausalLM(LlamaConfig(**text))
+    model.generation_config.pad_token_id, model.generation_config.eos_token_id = tok.pad_token_id, tok.eos_token_id
+    model.save_pretrained(path); processor.save_pretrained(path)
+    return path
+
+def tiny_task_data(
+    task: str,   # "audio_caption" | "image_caption" | "translation"
+    path,        # folder to write (created)
+    n: int = 4,  # inputs per split
+    seed: int = 0,
+) -> dict:       # {"train_data", "test_data", (translation) "train_references", "test_references"}: paths as strings
+    "A few inputs in the paper's data formats: a Clotho CSV with WAV clips, a COCO caption JSON with PNG images, or text files."
+    import csv, json
+    from pathlib import Path
+    import numpy as np
+    path = Path(path); path.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    caption = lambda: " ".join(rng.choice(_TASK_WORDS[:40], size=int(rng.integers(3, 7))))
+    files = {}
+    for split in ("train", "test"):
+        if task == "audio_caption":
+            import soundfile
+            with open(path / f"{split}.csv", "w", newline="") as f:
+                w = csv.writer(f); w.writerow(["file_name"] + [f"caption_{j}" for j in range(1, 6)])
+                for i in range(n):
+                    name = f"{split}_{i}.wav"
+                    soundfile.write(path / name, (0.1 * rng.standard_normal(16000 * (1 + i % 2))).astype("float32"), 16000)
+                    w.writerow([name] + [caption() for _ in range(5)])
+            files[f"{split}_data"] = str(path / f"{split}.csv")
+        elif task == "image_caption":
+            from PIL import Image
+            images, anns = [], []
+            for i in range(n):
+                name = f"{split}_{i}.png"
+                Image.fromarray((rng.random((32 + 8 * i, 40, 3)) * 255).astype("uint8")).save(path / name)
+                images.append({"id": i, "file_name": name})
+                anns += [{"image_id": i, "caption": caption()} for _ in range(5)]
+            (path / f"{split}.json").write_text(json.dumps({"images": images, "annotations": anns}))
+            files[f"{split}_data"] = str(path / f"{split}.json")
+        elif task == "translation":
+            (path / f"{split}.en").write_text("\n".join(caption() for _ in range(n)) + "\n")
+            refs = []
+            for r in range(1 if split == "train" else 2):
+                (path / f"{split}.de.{r}").write_text("\n".join(caption() for _ in range(n)) + "\n"); refs.append(str(path / f"{split}.de.{r}"))
+            files[f"{split}_data"], files[f"{split}_references"] = str(path / f"{split}.en"), refs
+        else: raise ValueError(f"task={task!r} is not supported; use 'audio_caption', 'image_caption' or 'translation'")
+    return files
