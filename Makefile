@@ -49,7 +49,7 @@ nbtest: install
 	$(BIN)/nbdev-test --n-workers 2
 
 pytest: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 test: check-export nbtest pytest
 

@@ -21,7 +21,7 @@ from peft import LoraConfig, PeftModel, get_peft_model
 from peft.tuners.tuners_utils import BaseTunerLayer, _maybe_include_all_linear_layers, check_target_module_exists
 from peft.utils import (TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING, get_peft_model_state_dict,
                         load_peft_weights, set_peft_model_state_dict)
-from ._version import __version__
+from . import __version__
 from .config import MCLConfig
 from .layers import GroupedLoraLinear, HypothesisSelection
 from .losses import mcl_loss, sequence_nll, temperature_at, wta_winners

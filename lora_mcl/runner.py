@@ -8,6 +8,7 @@ import argparse
 import csv
 import itertools
 import json
+import os
 import re
 import sys
 import time
@@ -102,7 +103,6 @@ def run_label(parameters: dict, max_len: int = 80) -> str:
 DONE_NAME, LOCK_NAME = "lora_mcl_run.json", ".lora_mcl_run.lock"
 
 def _alive(pid: int) -> bool:
-    import os
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
     except PermissionError: return True
@@ -111,7 +111,7 @@ def _alive(pid: int) -> bool:
 @contextmanager
 def run_lock(out: Path):
     "Hold `out` for one run: a second run into the same folder is refused while the first runs (a lock left by a dead process is taken over)."
-    import os, socket
+    import socket
     out.mkdir(parents=True, exist_ok=True)
     lock = out / LOCK_NAME
     for _ in range(2):
@@ -336,6 +336,8 @@ def main(argv=None) -> int:
             return 0
         rows = sweep(a.config, root=a.root, resume=a.resume)
         return int(any(r["status"] != "ok" for r in rows))
+    except BrokenPipeError:              # the reader of our output stopped early (lora-mcl list | head): not an error
+        sys.stdout = open(os.devnull, "w"); return 0
     except KeyboardInterrupt:
         what = ("the finished points are in the summary; `lora-mcl sweep ... --resume` reruns only the rest"
                 if a.cmd == "sweep" else "the run is not finished and will not be reused")

@@ -1,3 +1,5 @@
+import os
+import socket
 import pytest
 import torch
 from peft import get_peft_model
@@ -6,6 +8,16 @@ from lora_mcl import MCLConfig, get_mcl_model
 from lora_mcl.testing import tiny_model, tiny_batch, TINY_TARGETS
 
 ENC_DEC = {"bart", "t5"}
+
+if os.environ.get("PYTEST_XDIST_WORKER"):     # `pytest -n 2` (make test): one thread per worker on a 2-core machine
+    torch.set_num_threads(1)
+
+
+def free_port() -> int:
+    "A TCP port on 127.0.0.1 that nothing listens on now (for the rendezvous of a multi-process test)."
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def make_mcl(arch, num_hyps=3, r=4, **kw):

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 import pytest
+from conftest import free_port
 import torch
 from peft import get_peft_model
 from peft.tuners.lora import LoraLayer
@@ -100,7 +101,8 @@ def test_llava_next_class_equals_peft_and_generates_k():
 def test_fsdp2_on_two_processes_trains_like_one(tmp_path):
     one, two = tmp_path / "one.pt", tmp_path / "two.pt"
     subprocess.run([sys.executable, str(TESTS / "fsdp_train.py"), str(one)], check=True, capture_output=True, timeout=600)
-    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", str(TESTS / "fsdp_train.py"), str(two)],
+    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", str(free_port()),
+                        str(TESTS / "fsdp_train.py"), str(two)],
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     a, b = torch.load(one), torch.load(two)

@@ -2,6 +2,7 @@
 import json, os, subprocess, sys
 from pathlib import Path
 import pytest
+from conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -14,7 +15,7 @@ def _run(cmd, out):
 
 def test_ddp_two_cpu_processes_match_single_process(tmp_path):
     launch = [str(BIN / "accelerate"), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-              "--mixed_precision", "no", "--dynamo_backend", "no"]
+              "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(free_port())]
     ddp = _run(launch + ["tests/ddp_train.py", str(tmp_path / "ddp"), "32"], tmp_path / "ddp")
     one = _run([sys.executable, "tests/ddp_train.py", str(tmp_path / "one"), "64"], tmp_path / "one")
     assert ddp["world_size"] == 2 and one["world_size"] == 1

@@ -19,13 +19,13 @@ def test_wheel_in_a_fresh_venv_runs_the_markov_experiment_by_name(tmp_path):
     run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path / "dist"), str(REPO)])
     wheel, = (tmp_path / "dist").glob("lora_mcl-*.whl")
     venv = tmp_path / "venv"
-    run([sys.executable, "-m", "venv", str(venv)])
+    run([sys.executable, "-m", "venv", "--without-pip", str(venv)])   # this environment's pip installs into it (--python)
     py = venv / "bin" / "python"
     # the wheel is installed for real; its dependencies (torch, papermill, ...) are this environment's, read through a
     # .pth line (a plain path: this environment's own editable lora_mcl is not activated there)
     purelib = run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip()
     Path(purelib, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    run([str(py), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)])
+    run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "--no-index", "-q", str(wheel)])
     work = tmp_path / "work"; work.mkdir()
     where = run([str(py), "-c", "import lora_mcl; print(lora_mcl.__file__)"], cwd=work).stdout.strip()
     assert where.startswith(purelib), where                            # the installed wheel, not the repository

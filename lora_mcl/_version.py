@@ -1,2 +1,0 @@
-"The package version, in a module without imports (read by setuptools and by `save_pretrained`)."
-__version__ = "0.1.0"
