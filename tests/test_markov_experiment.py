@@ -35,7 +35,8 @@ plot: {{x: num_hyps, y: [mcl.test_oracle_loss, exact.oracle_entropy]}}
     run = out / "label=good-num_hyps=2"
     for f in ("markov.ipynb", "metrics.json", "config.json", "summary.txt", "losses.png", "matrices.png", "win_rates.png"): assert (run / f).is_file(), f
     assert not (out / "label=bad_chain-num_hyps=1" / "trainer").exists()          # refused before any training
-    assert main(["sweep", str(cfg), "--root", str(tmp_path / "cli")]) == 1        # a failed point -> exit status 1
+    # the command line on the same sweep: finished points are reused, the failed ones rerun and fail again -> exit status 1
+    assert main(["sweep", str(cfg), "--root", str(tmp_path / "runs"), "--resume"]) == 1
 
 def test_same_seed_same_numbers(tmp_path):
     a = run_notebook(NB, {**SMOKE, "wta_mode": "relaxed", "epsilon": 0.1, "seed": 3}, out_dir=tmp_path / "a", progress=False)["metrics"]
