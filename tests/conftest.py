@@ -28,10 +28,9 @@ def make_mcl(arch, num_hyps=3, r=4, **kw):
     return get_mcl_model(tiny_model(arch), cfg)
 
 
-def vanilla_peft(mcl, arch, k):
-    "A vanilla peft LoRA model on a fresh copy of the base holding hypothesis k's weights (copied module by module)."
-    lcfg = mcl.mcl_config.to_lora_config(fan_in_fan_out=arch == "gpt2", init_lora_weights=True)
-    ref = get_peft_model(tiny_model(arch), lcfg)
+def peft_hypothesis(mcl, base, k, **lora_overrides):
+    "A vanilla peft LoRA model on `base` holding hypothesis k's weights (copied module by module)."
+    ref = get_peft_model(base, mcl.mcl_config.to_lora_config(init_lora_weights=True, **lora_overrides))
     n = 0
     with torch.no_grad():
         for name, mod in ref.named_modules():
@@ -42,6 +41,11 @@ def vanilla_peft(mcl, arch, k):
                 n += 1
     assert n == len(mcl.mcl_layers) > 0
     return ref.eval()
+
+
+def vanilla_peft(mcl, arch, k):
+    "`peft_hypothesis` on a fresh tiny `arch` base (GPT-2's Conv1D stores its weight transposed: fan_in_fan_out)."
+    return peft_hypothesis(mcl, tiny_model(arch), k, fan_in_fan_out=arch == "gpt2")
 
 
 def nll_per_sequence(logits, labels, shift):

@@ -4,10 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 import pytest
-from conftest import free_port
+from conftest import free_port, peft_hypothesis
 import torch
-from peft import get_peft_model
-from peft.tuners.lora import LoraLayer
 from lora_mcl import MCLConfig, get_mcl_model
 from lora_mcl.testing import tiny_batch, tiny_model
 
@@ -15,21 +13,6 @@ TESTS = Path(__file__).resolve().parent
 TEXT = dict(vocab_size=96, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
             max_position_embeddings=256, pad_token_id=0)
 LM_TARGETS = r"model\.language_model.*\.(q_proj|v_proj)"      # the language model only, as the paper adapts it
-
-
-def peft_hypothesis(mcl, base, k):
-    "A vanilla peft LoRA model on `base` holding hypothesis k's weights (copied layer by layer)."
-    ref = get_peft_model(base, mcl.mcl_config.to_lora_config(init_lora_weights=True))
-    n = 0
-    with torch.no_grad():
-        for name, mod in ref.named_modules():
-            if isinstance(mod, LoraLayer):
-                src = mcl.peft_model.get_submodule(name)
-                mod.lora_A["default"].weight.copy_(src.lora_A["default"].weight[k])
-                mod.lora_B["default"].weight.copy_(src.lora_B["default"].weight[k])
-                n += 1
-    assert n == len(mcl.mcl_layers) > 0
-    return ref.eval()
 
 
 def check_equal_to_peft(make_base, targets, inputs, labels, atol):
