@@ -1,5 +1,4 @@
 "The scale path on CPU: a 4-bit (QLoRA) base, the paper's multimodal model classes, and FSDP2 sharding over two processes."
-import copy
 import subprocess
 import sys
 from pathlib import Path
