@@ -58,7 +58,7 @@ demo: install
 	$(BIN)/lora-mcl run markov --out runs/demo -p seq_len 64 -p steps 400 -p num_test 4000 -p eval_every 50 -p check true
 	@cat runs/demo/summary.txt
 
-# speed and memory against the limits (README table): about 4 minutes on 2 CPU cores; JSON and table in runs/bench/
+# speed and memory against the limits (table in results/README.md): about 4 minutes on 2 CPU cores; JSON and table in runs/bench/
 bench: install
 	$(BIN)/python -m lora_mcl.bench --model tiny-gpt2 --out runs/bench
 

@@ -115,7 +115,7 @@ class BenchConfig:
     seq_len: int = 64                 # T, training
     num_hyps: tuple = (2, 4, 8)       # K values of the training benchmark
     r: int = 8                        # LoRA rank of each hypothesis (and of the plain LoRA)
-    lora_dropout: float = 0.0         # peft's default; with dropout, drawing masks dominates a CPU step (see the README)
+    lora_dropout: float = 0.0         # peft's default; with dropout, drawing masks dominates a CPU step (see results/README.md)
     target_modules: object = "all-linear"
     gen_num_hyps: int = 4             # K of the generation benchmark
     prompt_len: int = 16
