@@ -82,9 +82,9 @@ def check_value(name: str, value, info: dict):
     hint = f"; write {int(value)}" if t == "int" and isinstance(value, float) and value.is_integer() else ""
     raise ValueError(f"parameter {name} is declared {t} (default {default}); got {value!r}, a {type(value).__name__}{hint}")
 
-def check_parameters(notebook, parameters: dict) -> dict:
+def check_parameters(notebook, parameters: dict, declared: dict | None = None) -> dict:
     "Refuse parameter names the notebook does not declare, and values not of the declared type; returns the declared parameters."
-    declared = notebook_parameters(notebook)
+    declared = declared if declared is not None else notebook_parameters(notebook)   # a caller checking many runs inspects once
     unknown = sorted(set(parameters) - set(declared))
     if unknown: raise ValueError(f"unknown parameter(s) {unknown} for {notebook}; it accepts {sorted(declared)}")
     for name, value in parameters.items(): check_value(name, value, declared[name])
@@ -195,11 +195,8 @@ def load_sweep(config) -> dict:
     if dup: raise ValueError(f"{path}: several points would share the output folder(s) {dup}; give each point its own `label`")
     declared = check_parameters(cfg["notebook"], {})                    # unknown notebook: error now
     for r in runs:                                                      # unknown parameter or wrong type: error now
-        unknown = sorted(set(r["parameters"]) - set(declared))
-        if unknown: raise ValueError(f"{path}: unknown parameter(s) {unknown} for {cfg['notebook']}; it accepts {sorted(declared)}")
-        for k, v in r["parameters"].items():
-            try: check_value(k, v, declared[k])
-            except ValueError as e: raise ValueError(f"{path}, point {run_label(r['varied'])}: {e}") from None
+        try: check_parameters(cfg["notebook"], r["parameters"], declared)
+        except ValueError as e: raise ValueError(f"{path}, point {run_label(r['varied'])}: {e}") from None
     plot = cfg.get("plot")
     if plot is not None and (not isinstance(plot, dict) or "x" not in plot or "y" not in plot):
         raise ValueError(f"{path}: 'plot' needs 'x' (a parameter) and 'y' (metrics.json paths); got {plot!r}")
