@@ -6,7 +6,7 @@ import pytest
 from conftest import free_port, peft_hypothesis
 import torch
 from lora_mcl import MCLConfig, get_mcl_model
-from lora_mcl.testing import tiny_batch, tiny_model
+from lora_mcl.testing import tiny_batch, tiny_model, tiny_model_folder
 
 TESTS = Path(__file__).resolve().parent
 TEXT = dict(vocab_size=96, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
@@ -47,37 +47,34 @@ def test_qlora_nf4_base_equals_peft_qlora(tmp_path):
     assert not any(p.requires_grad for n, p in mcl.named_parameters() if "lora_" not in n)
 
 
-def tiny_qwen2_audio():
-    from transformers import Qwen2AudioConfig, Qwen2AudioEncoderConfig, Qwen2AudioForConditionalGeneration, Qwen2Config
-    cfg = Qwen2AudioConfig(audio_config=Qwen2AudioEncoderConfig(d_model=32, encoder_layers=1, encoder_attention_heads=4,
-                                                                encoder_ffn_dim=64, num_mel_bins=16, max_source_positions=20),
-                           text_config=Qwen2Config(**TEXT), audio_token_index=95)
-    torch.manual_seed(0)
-    return Qwen2AudioForConditionalGeneration(cfg).eval()
+def processor_batch(kind, folder, prompt, media):
+    "A batch from the folder's own processor (media tokens expanded as the model expects) and labels on the text only."
+    from transformers import AutoProcessor
+    proc = AutoProcessor.from_pretrained(folder)
+    texts = [f"{prompt} a dog barks", f"{prompt} rain falls on the roof"]
+    batch = dict(proc(text=texts, **media, return_tensors="pt", padding=True))
+    media_id = proc.tokenizer.convert_tokens_to_ids("<|AUDIO|>" if kind == "qwen2_audio" else "<image>")
+    labels = batch["input_ids"].masked_fill((batch["input_ids"] == media_id) | (batch["attention_mask"] == 0), -100)
+    return batch, labels
 
 
-def test_qwen2_audio_class_equals_peft_and_generates_k():
-    ids = torch.cat([torch.full((2, 10), 95), torch.randint(3, 90, (2, 6), generator=torch.Generator().manual_seed(0))], 1)
-    inputs = dict(input_ids=ids, attention_mask=torch.ones_like(ids), input_features=torch.randn(2, 16, 40),
-                  feature_attention_mask=torch.ones(2, 40, dtype=torch.long))   # 40 frames -> 10 audio tokens
-    check_equal_to_peft(tiny_qwen2_audio, LM_TARGETS, inputs, ids.masked_fill(ids == 95, -100), atol=1e-5)
-
-
-def tiny_llava_next():
-    from transformers import CLIPVisionConfig, LlamaConfig, LlavaNextConfig, LlavaNextForConditionalGeneration
-    cfg = LlavaNextConfig(vision_config=CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-                                                         image_size=28, patch_size=14, projection_dim=32),
-                          text_config=LlamaConfig(**TEXT), image_token_index=95, image_grid_pinpoints=[[28, 28]],
-                          vision_feature_layer=-1, image_seq_length=4)
-    torch.manual_seed(0)
-    return LlavaNextForConditionalGeneration(cfg).eval()
-
-
-def test_llava_next_class_equals_peft_and_generates_k():
-    ids = torch.cat([torch.full((2, 10), 95), torch.randint(3, 90, (2, 5), generator=torch.Generator().manual_seed(0))], 1)
-    inputs = dict(input_ids=ids, attention_mask=torch.ones_like(ids), pixel_values=torch.randn(2, 2, 3, 28, 28),
-                  image_sizes=torch.tensor([[28, 28], [28, 28]]))              # a base view and one crop: 10 image tokens
-    check_equal_to_peft(tiny_llava_next, LM_TARGETS, inputs, ids.masked_fill(ids == 95, -100), atol=1e-5)
+@pytest.mark.parametrize("kind", ["qwen2_audio", "llava_next"])
+def test_paper_multimodal_class_equals_peft_and_generates_k(kind, tmp_path):
+    "Qwen2-Audio's and LLaVA-NeXT's classes (tiny, random, saved with their processors as testing.tiny_model_folder does)."
+    import numpy as np
+    from PIL import Image
+    from transformers import AutoConfig
+    import transformers
+    folder = tiny_model_folder(kind, tmp_path)
+    cls = getattr(transformers, AutoConfig.from_pretrained(folder).architectures[0])
+    rng = np.random.default_rng(0)
+    if kind == "qwen2_audio":
+        media = {"audio": [rng.standard_normal(16000).astype("float32") * 0.1] * 2, "sampling_rate": 16000}
+        batch, labels = processor_batch(kind, folder, "<|audio_bos|><|AUDIO|><|audio_eos|>", media)
+    else:
+        media = {"images": [Image.fromarray((rng.random((40, 50, 3)) * 255).astype("uint8"))] * 2}
+        batch, labels = processor_batch(kind, folder, "USER: <image> ASSISTANT:", media)
+    check_equal_to_peft(lambda: cls.from_pretrained(folder).eval(), LM_TARGETS, batch, labels, atol=1e-5)
 
 
 def test_fsdp2_on_two_processes_trains_like_one(tmp_path):
