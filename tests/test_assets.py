@@ -43,7 +43,9 @@ def test_smollm2_winner_only_step_matches_full_step():
     assert torch.isfinite(full.loss) and 0 < full.loss.item() < 20
     assert torch.equal(wo.winners, full.winners)
     torch.testing.assert_close(wo.loss, full.loss, rtol=1e-4, atol=1e-4)
-    torch.testing.assert_close(g_wo, g_full, rtol=1e-3, atol=1e-5)
+    # float32: the recompute sums over B rows where the full pass sums over K*B (other GEMM blocking); 1 element of 460,800
+    # once differed by 4.5e-5 (relative 2e-3) with one torch thread per pytest worker
+    torch.testing.assert_close(g_wo, g_full, rtol=1e-3, atol=1e-4)
     assert g_full.abs().sum() > 0
 
 
