@@ -10,7 +10,8 @@ _EXPORTS = {
     "config": ["MCLConfig"],
     "layers": ["GroupedLoraLinear", "HypothesisSelection"],
     "model": ["MCLModel", "MCLOutput", "get_mcl_model", "resolve_target_modules"],
-    "trainer": ["MCLTrainer", "mcl_metrics"],
+    "trainer": ["MCLTrainer", "MCLTrainerMixin", "mcl_metrics"],
+    "sft": ["MCLSFTTrainer", "expand_completions", "load_completions", "generate_completions", "completion_metrics"],  # the trl extra
     "metrics": ["evaluate_candidates", "plot_quality_diversity", "caption_metrics", "mt_metrics", "oracle_of_k", "MetricUnavailable",
                 "LanguageIdentifier"],
     "decoding": ["decode_candidates", "generate_candidates", "diverse_beam_search", "oracle_nll", "reference_batches", "count_forward_rows",

@@ -10,7 +10,7 @@ import importlib
 __all__ = ['EXTRAS', 'require']
 
 # %% ../nbs/00a_extras.ipynb #a88825bc
-EXTRAS = ("metrics", "experiments", "quant", "all", "dev")
+EXTRAS = ("metrics", "experiments", "quant", "trl", "all", "dev")
 
 def require(
     module: str,   # the module to import, e.g. "papermill"

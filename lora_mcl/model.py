@@ -150,6 +150,41 @@ class MCLModel(nn.Module):
             raise TypeError(f"hypothesis(k) takes one int index; got {k!r} (use generate(hypotheses=[...]) for a subset)")
         with self.selection.select(k): yield self
 
+# %% ../nbs/04_model.ipynb #28cefd3f
+@patch(as_prop=True)
+def generation_config(self: MCLModel):
+    "The wrapped model's `GenerationConfig` (the same object: TRL sets its pad and eos ids)."
+    return self.model.generation_config
+
+@patch
+def activation_checkpointing_enable(self: MCLModel, activation_checkpointing_kwargs: dict | None = None, **kwargs):
+    "transformers' activation checkpointing on the wrapped model (what `Trainer` calls for `activation_checkpointing=True`)."
+    if self.mcl_config.winner_only_backward:
+        raise ValueError("activation (gradient) checkpointing cannot be combined with winner_only_backward=True (the recompute "
+                         "runs outside the winners' row selection and dropout replay); set activation_checkpointing=False "
+                         "(TRL's SFTConfig turns it on by default: pass gradient_checkpointing=False) or winner_only_backward=False")
+    self.model.activation_checkpointing_enable(activation_checkpointing_kwargs=activation_checkpointing_kwargs, **kwargs)
+    if (activation_checkpointing_kwargs or {}).get("use_reentrant"):   # reentrant checkpoints need an input that requires grad
+        self.model.enable_input_require_grads()                        # (the embeddings are frozen), as peft does
+
+@patch
+def activation_checkpointing_disable(self: MCLModel):
+    "Turn activation checkpointing off on the wrapped model."
+    self.model.activation_checkpointing_disable()
+
+@patch
+def gradient_checkpointing_enable(self: MCLModel, gradient_checkpointing_kwargs: dict | None = None, **kwargs):
+    "The older name of `activation_checkpointing_enable`."
+    self.activation_checkpointing_enable(gradient_checkpointing_kwargs, **kwargs)
+
+@patch
+def gradient_checkpointing_disable(self: MCLModel): self.activation_checkpointing_disable()
+
+@patch
+def add_model_tags(self: MCLModel, tags):
+    "Tags for the wrapped model's card (TRL's trainers tag the model they train)."
+    self.model.add_model_tags(tags)
+
 # %% ../nbs/04_model.ipynb #decb7288
 def decoder_inputs_from_labels(
     model: nn.Module,   # an encoder-decoder transformers model

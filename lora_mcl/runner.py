@@ -304,6 +304,8 @@ def main(argv=None) -> int:
     "Entry point of the `lora-mcl` command."
     ap = argparse.ArgumentParser(prog="lora-mcl", description="Run parameterised LoRA-MCL notebooks with papermill, alone or as sweeps.")
     sub = ap.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("train", help="train K LoRA hypotheses on a local model from prompts with several completions (train --help)")
+    sub.add_parser("generate", help="print the K candidates of trained adapters for a prompt (generate --help)")
     sub.add_parser("list", help="list the shipped experiment notebooks and sweep configs")
     p = sub.add_parser("params", help="list a notebook's parameters"); p.add_argument("notebook", help="a path or a shipped name")
     r = sub.add_parser("run", help="run one notebook")
@@ -314,6 +316,11 @@ def main(argv=None) -> int:
     s = sub.add_parser("sweep", help="run a grid of notebook runs from a YAML config")
     s.add_argument("config", help="a path or a shipped name (lora-mcl list)"); s.add_argument("--root", default="runs")
     s.add_argument("--resume", action="store_true", help="reuse points already finished with the same parameters")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("train", "generate"):       # TRL-based commands: their own options (lora_mcl.sft)
+        try: from .sft import main as sft_main
+        except ImportError as e: print(f"lora-mcl {argv[0]}: error: {e}", file=sys.stderr); return 2
+        return sft_main(argv)
     a = ap.parse_args(argv)
     try:
         if a.cmd == "list":

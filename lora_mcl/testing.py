@@ -11,8 +11,8 @@ from transformers import (BartConfig, BartForConditionalGeneration, GPT2Config, 
                           T5Config, T5ForConditionalGeneration)
 
 # %% auto #0
-__all__ = ['VOCAB', 'TINY_ARCHS', 'TINY_TARGETS', 'TINY_WORDS', 'TINY_FOLDER_KINDS', 'tiny_model', 'tiny_batch', 'tiny_tokenizer',
-           'word_tokenizer', 'tiny_model_folder', 'tiny_task_data']
+__all__ = ['VOCAB', 'TINY_ARCHS', 'TINY_TARGETS', 'TINY_WORDS', 'TINY_FOLDER_KINDS', 'TINY_CHAT_TEMPLATE', 'tiny_model',
+           'tiny_batch', 'tiny_tokenizer', 'word_tokenizer', 'tiny_model_folder', 'tiny_task_data']
 
 # %% ../nbs/03_testing.ipynb #1accec49
 VOCAB = 64
@@ -106,6 +106,10 @@ _TASK_WORDS = ("a dog barks while rain falls on the roof a car passes by in the 
                "and laugh a red sign says stop open shop the cat sleeps on a blue chair translate this from english to german "
                "ein hund bellt regen fällt auf das dach ein auto fährt vorbei").split()
 
+# a chat template in the shape of the real ones: role markers, end-of-turn token, `add_generation_prompt`
+TINY_CHAT_TEMPLATE = ("{% for m in messages %}<s> {{ m['role'] }} {{ m['content'] }} </s> {% endfor %}"
+                      "{% if add_generation_prompt %}<s> assistant {% endif %}")
+
 def tiny_model_folder(
     kind: str,   # one of TINY_FOLDER_KINDS: the class of Qwen2-Audio, of LLaVA-NeXT (1.6), or a plain Llama (ALMA's class)
     path,        # folder to write (created)
@@ -144,6 +148,7 @@ def tiny_model_folder(
             vision_feature_layer=-1, vision_feature_select_strategy="default", image_seq_length=4))
     else:
         processor, model = tok, LlamaForCausalLM(LlamaConfig(**text))
+        tok.chat_template = TINY_CHAT_TEMPLATE                       # a plain Llama folder also serves chat (TRL) tests
     model.generation_config.pad_token_id, model.generation_config.eos_token_id = tok.pad_token_id, tok.eos_token_id
     model.save_pretrained(path); processor.save_pretrained(path)
     return path

@@ -17,7 +17,7 @@ from .losses import mcl_loss, win_counts, win_entropy
 from .model import MCLModel, CONFIG_NAME
 
 # %% auto #0
-__all__ = ['mcl_metrics', 'MCLProgressCallback', 'MCLTrainer']
+__all__ = ['mcl_metrics', 'MCLProgressCallback', 'MCLTrainerMixin', 'MCLTrainer']
 
 # %% ../nbs/06_trainer.ipynb #2a002a1d
 def mcl_metrics(
@@ -53,11 +53,11 @@ class MCLProgressCallback(ProgressCallback):
         self.current_step = 0
     def on_prediction_step(self, args, state, control, eval_dataloader=None, **kwargs): pass
 
-class MCLTrainer(Trainer):
-    "`transformers.Trainer` for an `MCLModel`: temperature by optimizer step, K-hypothesis logs, evaluation and checkpoints."
+class MCLTrainerMixin:
+    "What makes a `transformers.Trainer` (or a subclass such as TRL's `SFTTrainer`) train an `MCLModel`; put it first in the bases."
     def __init__(self, model: MCLModel = None, args: TrainingArguments = None, **kwargs):
         if not isinstance(model, MCLModel):
-            raise TypeError(f"MCLTrainer trains an MCLModel (from get_mcl_model); got {type(model).__name__}")
+            raise TypeError(f"{type(self).__name__} trains an MCLModel (from get_mcl_model); got {type(model).__name__}")
         super().__init__(model=model, args=args, **kwargs)
         self.model_accepts_loss_kwargs = False     # MCLModel computes its own per-sequence loss; Trainer scales for GA
         if not self.args.disable_tqdm:             # replace the (notebook) progress display by a text bar
@@ -137,13 +137,13 @@ class MCLTrainer(Trainer):
             parts.append(self.accelerator.gather_for_metrics(torch.cat([out.hyp_losses.detach().float(), counted], 1)))
             n = out.hyp_losses.shape[0]             # the model's own objective (for LoRA-MoE: the mixture NLL), batch-weighted
             own += self.accelerator.gather(torch.stack([out.loss.detach().float() * n, out.loss.new_tensor(float(n))])[None]).sum(0).double().cpu()
-        model.train(was_training)
         c = model.mcl_config
         L = torch.cat(parts).cpu()
         m = mcl_metrics(L[L[:, -1] > 0, :-1], c.wta_mode, c.epsilon, model.temperature, c.temperature_final)
         metrics = {f"{metric_key_prefix}_{k}": v for k, v in m.items()}
         metrics[f"{metric_key_prefix}_model_loss"] = (own[0] / own[1]).item()
-        self.log(metrics)
+        self.log(metrics)                           # still in eval mode: a trainer that logs by mode (TRL's) sees evaluation
+        model.train(was_training)
         self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics=metrics)
         return metrics
 
@@ -163,3 +163,7 @@ class MCLTrainer(Trainer):
 
     def _load_best_model(self) -> None:
         self._load_from_checkpoint(self.state.best_model_checkpoint)
+
+class MCLTrainer(MCLTrainerMixin, Trainer):
+    "`transformers.Trainer` for an `MCLModel`: temperature by optimizer step, K-hypothesis logs, evaluation and checkpoints."
+
