@@ -54,3 +54,21 @@ for method, nll in (("LoRA-MCL", "LoRA-MCL.held_out_oracle_nll"), ("LoRA-MLE bea
                     ("LoRA-MLE sampling", None)):
     print(f"| {method} | {f(method + '.oracle_BLEU')} | {f(method + '.pairwise_BLEU')} | {f(method + '.loo_multi_ref_BLEU')} | "
           f"{f(method + '.references_covered')} | {f(method + '.languages_per_input')} | {f(nll, 3) if nll else '–'} |")
+
+# one figure for the three seeds: the language each hypothesis (LoRA-MCL) or candidate rank (LoRA-MLE) writes
+import matplotlib; matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+runs_m = [json.loads((here / f"seed_{s}" / "metrics.json").read_text()) for s in seeds]
+methods = list(runs_m[0]["rows"])
+fig, axes = plt.subplots(len(runs_m), len(methods), figsize=(3.6 * len(methods), 2.6 * len(runs_m)), squeeze=False,
+                         gridspec_kw={"wspace": 0.45, "hspace": 0.5})
+for i, m in enumerate(runs_m):
+    for j, method in enumerate(methods):
+        ax = axes[i][j]
+        im = ax.imshow(np.array(m["rows"][method]["language_share"]), vmin=0, vmax=1, cmap="Blues")
+        ax.set_xticks(range(len(m["languages"])), m["languages"]); ax.set_yticks(range(m["num_hyps"]))
+        ax.set_xlabel("language of the candidate", fontsize=8)
+        ax.set_ylabel("hypothesis" if method == "LoRA-MCL" else "candidate rank", fontsize=8)
+        ax.set_title(f"{method}, seed {m['seed']}", fontsize=9)
+fig.colorbar(im, ax=axes.ravel().tolist(), label="share of held-out captions")
+fig.savefig(here / "language_share.png", dpi=70, bbox_inches="tight")
