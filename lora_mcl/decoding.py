@@ -227,7 +227,7 @@ def decode_candidates(model: nn.Module, batch: dict, method, num_candidates: int
     pad = hf.generation_config.pad_token_id
     pad = pad if pad is not None else (hf.generation_config.eos_token_id or 0)
     B = next(v for v in batch.values() if isinstance(v, Tensor)).shape[0]
-    gen = dict(do_sample=False, **generate_kwargs)
+    gen = {"do_sample": False, **generate_kwargs}     # greedy / beam unless the caller samples (e.g. each hypothesis of MCLDecoding)
     if isinstance(method, MCLDecoding):
         if not isinstance(model, MCLModel): raise TypeError(f"MCLDecoding needs an MCLModel, got {type(model).__name__}")
         if K != model.num_hyps:
