@@ -33,6 +33,8 @@ _FIELD_CHECKS = {
     "temperature_decay": (lambda v: _real(v) and 0 < v <= 1, "a float in (0, 1]"),
     "tie_breaking": (lambda v: v in TIE_BREAKING, f"one of {TIE_BREAKING}"),
     "winner_only_backward": (lambda v: isinstance(v, bool), "True or False"),
+    "scoring_head": (lambda v: isinstance(v, bool), "True or False"),
+    "scoring_head_hidden_size": (lambda v: _count(v) and v >= 0, "an int >= 0 (0: a linear head)"),
     "loss_reduction": (lambda v: v in REDUCTIONS, f"one of {REDUCTIONS}"),
     "use_rslora": (lambda v: isinstance(v, bool), "True or False"),
     "fan_in_fan_out": (lambda v: isinstance(v, bool), "True or False"),
@@ -57,6 +59,8 @@ class MCLConfig(LoraConfig):
     tie_breaking: str = field(default="random", metadata={"help": f"winner among exactly tied hypotheses, one of {TIE_BREAKING}: 'first' (plain argmin: hypothesis 0 wins every tie, e.g. the whole first step from a B=0 start) is an ablation"})
     winner_only_backward: bool = field(default=False, metadata={"help": "hard WTA (wta, or annealed once at temperature_final): run the K-row forward without autograd and recompute only each sample's winner with gradient; same gradients, less time and activation memory"})
     loss_reduction: str = field(default="mean", metadata={"help": f"per-sequence NLL reduction over target tokens, one of {REDUCTIONS}"})
+    scoring_head: bool = field(default=False, metadata={"help": "add a scoring head predicting p(k|c), the probability that hypothesis k wins on context c, from the frozen model's hidden state of the context; trained toward the WTA assignment, its gradient never reaches the adapters"})
+    scoring_head_hidden_size: int = field(default=256, metadata={"help": "scoring head: width of its hidden layer (0: one linear layer)"})
 
     def __post_init__(self):
         self._check_fields()          # types and ranges first: peft's own checks would fail on a wrong type without naming it

@@ -188,6 +188,37 @@ def mixture_entropy_mc(self, seq_len: int, num_seqs: int = 20000, seed: int = 0)
     v = -self.log_prob(x) / (seq_len - 1)
     return float(v.mean()), float(v.std() / math.sqrt(num_seqs))
 
+# %% ../nbs/05_markov.ipynb #363dad32
+@patch_to(MarkovMixture)
+def context_weights(self) -> np.ndarray:   # (V, M) p(z | x_1 = s)
+    "The mixture weights given the first state, p(z | x_1) ∝ p(z) p(x_1 | z) (uniform for a first state no chain starts in)."
+    q = self.weights[:, None] * self.initial                          # (M, V) joint p(z, x_1)
+    s = q.sum(0)                                                      # (V,) p(x_1)
+    return np.where(s > 0, q / np.where(s > 0, s, 1), 1.0 / self.num_chains).T
+
+@patch_to(MarkovMixture, cls_method=True)
+def from_context_weights(cls,
+    transitions,              # (M, V, V) row-stochastic matrices
+    context_weights,          # (V, M) p(z | x_1 = s): each row sums to 1
+    first_state=None,         # (V,) law of x_1; None = uniform
+) -> MarkovMixture:
+    "A mixture whose chain is drawn given the first state: x_1 ~ first_state, z ~ context_weights[x_1], x_t ~ P_z."
+    T = np.array(transitions, dtype=np.float64)
+    if T.ndim == 2: T = T[None]
+    if T.ndim != 3: raise ValueError(f"transitions must have shape (M, V, V); got {T.shape}")
+    M, V = T.shape[0], T.shape[-1]
+    W = np.array(context_weights, dtype=np.float64)
+    if W.shape != (V, M) or not np.isfinite(W).all() or (W < 0).any() or (np.abs(W.sum(1) - 1) > 1e-6).any():
+        raise ValueError(f"context_weights must be a ({V}, {M}) table p(z | x_1): one row per first state, one column per chain, "
+                         f"non-negative rows summing to 1; got {np.asarray(context_weights).tolist()}")
+    p0 = np.full(V, 1.0 / V) if first_state is None else np.array(first_state, dtype=np.float64)
+    if p0.shape != (V,) or (p0 < 0).any() or abs(p0.sum() - 1) > 1e-6:
+        raise ValueError(f"first_state must be {V} non-negative numbers summing to 1; got {np.asarray(first_state).tolist()}")
+    q = (p0[:, None] * W).T                                            # (M, V) joint p(z, x_1)
+    w = q.sum(1)
+    init = np.where(w[:, None] > 0, q / np.where(w[:, None] > 0, w[:, None], 1), 1.0 / V)
+    return cls(T, weights=w / w.sum(), init=init)
+
 # %% ../nbs/05_markov.ipynb #76726fc4
 def transition_counts(x: Tensor, num_states: int) -> Tensor:   # (N, V, V) float64 counts of each transition per sequence
     "Per-sequence transition count matrices."

@@ -26,10 +26,12 @@ from .config import MCLConfig
 from .layers import GroupedLoraLinear, HypothesisSelection
 from .losses import mcl_loss, sequence_nll, temperature_at, wta_winners
 from .replay import DropoutRecorder, DropoutReplay, rng_state, same_rng_state
+from .scoring import ScoringHead, context_positions, mixture_nll_from, scoring_loss, scoring_targets, target_counts
 
 # %% auto #0
-__all__ = ['CONFIG_NAME', 'WEIGHTS_NAME', 'resolve_target_modules', 'MCLOutput', 'batch_size_of', 'duplicate_batch',
-           'to_sample_major', 'MCLModel', 'decoder_inputs_from_labels', 'has_target', 'get_mcl_model']
+__all__ = ['CONFIG_NAME', 'WEIGHTS_NAME', 'SCORING_HEAD_NAME', 'SCORING_HEAD_INFO', 'resolve_target_modules', 'MCLOutput',
+           'batch_size_of', 'duplicate_batch', 'to_sample_major', 'MCLModel', 'decoder_inputs_from_labels',
+           'has_target', 'get_mcl_model']
 
 # %% ../nbs/04_model.ipynb #b050ac0d
 def _linear_names(model: nn.Module) -> list[str]:
@@ -71,6 +73,8 @@ class MCLOutput(ModelOutput):
     winners: Optional[Tensor] = None     # (B,) hypothesis index of lowest loss
     logits: Optional[Tensor] = None      # (G, B, T, V); None under the winner-only backward (the winners' logits are outputs.logits)
     outputs: Optional[ModelOutput] = None  # the base model's own output on the G*B hypothesis-major rows (winner-only: the B winner rows)
+    hyp_log_probs: Optional[Tensor] = None  # (B, K) log p(k|c) of the scoring head (LoRA-MoE: of the router); None without one
+    scoring_loss: Optional[Tensor] = None   # the scoring head's cross-entropy toward the WTA assignment (included in `loss`)
 
 # %% ../nbs/04_model.ipynb #404e9b82
 _BATCH_KEYS = ("input_ids", "inputs_embeds", "labels", "decoder_input_ids", "decoder_inputs_embeds", "pixel_values",
@@ -100,6 +104,7 @@ def to_sample_major(x: Tensor, G: int, B: int) -> Tensor:
 
 # %% ../nbs/04_model.ipynb #db11d5cc
 CONFIG_NAME, WEIGHTS_NAME = "mcl_config.json", "mcl_adapters.safetensors"
+SCORING_HEAD_NAME = "mcl_scoring_head.safetensors"   # the scoring head's weights (with `scoring_head=True`)
 
 # %% ../nbs/04_model.ipynb #ea922471
 class MCLModel(nn.Module):
@@ -111,6 +116,12 @@ class MCLModel(nn.Module):
         self.temperature = config.temperature_init       # annealed loss; `set_step` follows the schedule
         self.mcl_layers = [m for m in peft_model.modules() if isinstance(m, GroupedLoraLinear)]
         for m in self.mcl_layers: m.selection = self.selection   # one selection read by every layer
+        self.scoring_head = None
+        if config.scoring_head:                          # p(k|c) from the frozen model's context state (float32)
+            emb = self.model.get_input_embeddings()
+            with torch.random.fork_rng(devices=[]):   # its initialisation leaves the RNG as it was: same adapters, same ties
+                self.scoring_head = ScoringHead(emb.embedding_dim, config.num_hyps, config.scoring_head_hidden_size).to(emb.weight.device)
+            self.scoring_head.requires_grad_(not config.inference_mode)
 
     # --- what the model is -----------------------------------------------------------------------
     @property
@@ -185,6 +196,82 @@ def add_model_tags(self: MCLModel, tags):
     "Tags for the wrapped model's card (TRL's trainers tag the model they train)."
     self.model.add_model_tags(tags)
 
+# %% ../nbs/04_model.ipynb #ad2e7774
+_NOT_CONTEXT = ("labels", "decoder_input_ids", "decoder_attention_mask", "decoder_inputs_embeds", "decoder_position_ids",
+                "cache_position", "past_key_values", "num_items_in_batch", "use_cache")
+
+@contextmanager
+def _frozen_base(mcl: MCLModel):
+    "The plain base model: every adapter off and every module in evaluation mode (no dropout), restored afterwards."
+    if any(m.merged for m in mcl.mcl_layers):
+        raise RuntimeError("a hypothesis is merged into the base weights, so the frozen model's context state cannot be computed; unmerge() first")
+    disabled = [m._disable_adapters for m in mcl.mcl_layers]
+    modes = [(m, m.training) for m in mcl.model.modules()]
+    try:
+        for m in mcl.mcl_layers: m._disable_adapters = True
+        for m, _ in modes: m.training = False
+        yield
+    finally:
+        for m, d in zip(mcl.mcl_layers, disabled): m._disable_adapters = d
+        for m, t in modes: m.training = t
+
+@patch
+def context_states(self: MCLModel,
+    labels: Optional[Tensor] = None,  # (B, T) with labels the context ends before the first target; without, at the last attended token
+    **inputs,                         # the base model's inputs (input_ids, attention_mask, pixel_values, input_features, ...)
+) -> Tensor:                          # (B, d) float32, no gradient
+    "The frozen base model's hidden state of each row's context (adapters off, evaluation mode): what the scoring head reads."
+    kw = {k: v for k, v in inputs.items() if isinstance(v, Tensor) and k not in _NOT_CONTEXT}
+    with torch.no_grad(), _frozen_base(self):
+        if self.is_encoder_decoder:                   # the encoder's output, averaged over the attended positions
+            h = self.model.get_encoder()(**kw).last_hidden_state                     # (B, S, d)
+            mask = kw.get("attention_mask")
+            if mask is None or mask.shape != h.shape[:2]: return h.float().mean(1)
+            m = mask.to(h.dtype)[..., None]
+            return ((h * m).sum(1) / m.sum(1).clamp(min=1)).float()
+        main = kw.get("input_ids", kw.get("inputs_embeds"))
+        if main is None: raise ValueError(f"the scoring head needs input_ids or inputs_embeds; got {sorted(inputs)}")
+        B, T = main.shape[:2]
+        pos = context_positions(T, labels, kw.get("attention_mask"), batch_size=B).to(main.device)   # (B,)
+        cut = int(pos.max()) + 1                      # causal: later positions do not change these states
+        kw = {k: (v[:, :cut] if v.dim() >= 2 and v.shape[:2] == (B, T) else v) for k, v in kw.items()}
+        backbone = self.model.base_model              # the transformer without its LM head: no (B, T, V) logits
+        if backbone is not self.model: h = backbone(**kw, use_cache=False).last_hidden_state
+        else: h = self.model(**kw, use_cache=False, output_hidden_states=True).hidden_states[-1]
+        return h[torch.arange(B, device=h.device), pos.to(h.device)].float()
+
+@patch(as_prop=True)
+def has_hypothesis_scores(self: MCLModel) -> bool:
+    "Whether the model gives p(k|c) (a scoring head; LoRA-MoE's router)."
+    return self.scoring_head is not None
+
+@patch
+def hypothesis_log_probs(self: MCLModel, labels: Optional[Tensor] = None, **inputs) -> Tensor:
+    "(B, K) log p(k|c) of the scoring head on the frozen context state (a gradient reaches the head only)."
+    if self.scoring_head is None:
+        raise ValueError("this model has no scoring head: wrap the base model with MCLConfig(scoring_head=True)")
+    return self.scoring_head(self.context_states(labels=labels, **inputs))
+
+@patch
+def score_hypotheses(self: MCLModel, **context) -> Tensor:
+    "(B, K) p(k|c): the probability that each hypothesis is the right one, from the context alone (a prompt, without its answer)."
+    if not self.has_hypothesis_scores:
+        raise ValueError("score_hypotheses needs p(k|c): wrap the base model with MCLConfig(scoring_head=True)")
+    with torch.no_grad(): return self.hypothesis_log_probs(**context).exp()
+
+@patch
+def mixture_nll(self: MCLModel,
+    labels: Tensor,   # (B, T) target ids, -100 = no target
+    **inputs,         # the base model's inputs
+) -> Tensor:          # (B,) per token under loss_reduction="mean" (as an MLE model's loss), per sequence under "sum"
+    "-log sum_k p(k|c) p_k(x|c): the negative log-likelihood of the mixture the K hypotheses and their weights define."
+    if not self.has_hypothesis_scores:
+        raise ValueError("mixture_nll needs p(k|c): wrap the base model with MCLConfig(scoring_head=True)")
+    if self.selection.hyps is not None: raise ValueError(f"the mixture needs all K hypotheses; hypotheses {self.selection.hyps} are selected")
+    out = self(labels=labels, **inputs)
+    n = target_counts(labels, shift=not self.is_encoder_decoder) if self.mcl_config.loss_reduction == "mean" else None
+    return mixture_nll_from(out.hyp_losses, out.hyp_log_probs, n)
+
 # %% ../nbs/04_model.ipynb #decb7288
 def decoder_inputs_from_labels(
     model: nn.Module,   # an encoder-decoder transformers model
@@ -224,6 +311,7 @@ def forward(self: MCLModel,
     if sel.hyps is not None and len(sel.hyps) == 1:                  # plain single-hypothesis model
         return self.model(**inputs, **({} if labels is None else {"labels": labels}))
     G, B = sel.num_active, batch_size_of({**inputs, "labels": labels})
+    log_p = self.hypothesis_log_probs(labels=labels, **inputs) if self.scoring_head is not None else None   # (B, K), no grad to the base
     if labels is not None:
         inputs.setdefault("use_cache", False)
         if self.is_encoder_decoder and inputs.get("decoder_input_ids") is None and inputs.get("decoder_inputs_embeds") is None:
@@ -232,10 +320,10 @@ def forward(self: MCLModel,
         if not counted.any():      # a CPU-GPU sync point, once per training batch
             warnings.warn(f"every label of this batch of {B} is -100 (no target token): it contributes no loss and no "
                           "wins; check the collator's label masking", stacklevel=2)
-        if self.winner_only_active(): return self._winner_only_forward(labels, inputs, G, B, counted)
+        if self.winner_only_active(): return self._add_scoring(self._winner_only_forward(labels, inputs, G, B, counted), log_p)
     out = self.model(**duplicate_batch(inputs, G, B))
     logits = out.logits                                               # (G*B, T, V), hypothesis-major
-    res = MCLOutput(logits=logits.view(G, B, *logits.shape[1:]), outputs=out)
+    res = MCLOutput(logits=logits.view(G, B, *logits.shape[1:]), outputs=out, hyp_log_probs=log_p)
     if labels is None: return res
     c = self.mcl_config
     nll = sequence_nll(logits, labels.repeat(G, *([1] * (labels.dim() - 1))), c.loss_reduction, shift=not self.is_encoder_decoder)
@@ -243,6 +331,17 @@ def forward(self: MCLModel,
     res.loss, res.winners = mcl_loss(res.hyp_losses, c.wta_mode, epsilon=c.epsilon, temperature=self.temperature,
                                      temperature_final=c.temperature_final, tie_breaking=c.tie_breaking, sample_mask=counted)
     res.winners = self._hypothesis_ids(res.winners)
+    return self._add_scoring(res, log_p)
+
+@patch
+def _add_scoring(self: MCLModel, res: MCLOutput, log_p: Optional[Tensor]) -> MCLOutput:
+    "With a scoring head and all K hypotheses active: its cross-entropy toward the WTA assignment, added to the loss."
+    res.hyp_log_probs = log_p
+    if log_p is None or res.hyp_losses is None or self.selection.hyps is not None: return res
+    c = self.mcl_config
+    targets = scoring_targets(res.hyp_losses, res.winners, c.wta_mode, c.epsilon, self.temperature, c.temperature_final)
+    res.scoring_loss = scoring_loss(log_p, targets)
+    res.loss = res.loss + res.scoring_loss      # the head's parameters only: its input and targets carry no gradient
     return res
 
 @patch
@@ -252,10 +351,17 @@ def _hypothesis_ids(self: MCLModel, positions: Tensor) -> Tensor:
     return torch.where(positions >= 0, self.selection.index(positions.device)[positions.clamp(min=0)], -1)
 
 # %% ../nbs/04_model.ipynb #13144894
+def _reorder_blocks(x: Tensor, order: Tensor) -> Tensor:
+    "Sample-major rows (B*G*n, ...) with each sample's G blocks permuted by `order` (B, G)."
+    B, G = order.shape
+    v = x.reshape(B, G, -1)
+    return v[torch.arange(B, device=x.device)[:, None], order.to(x.device)].reshape(x.shape)
+
 @patch
 def generate(self: MCLModel,
     inputs: Optional[Tensor] = None,             # (B, ...) the base model's main input (input_ids, input_features, ...)
     hypotheses: Optional[Sequence[int]] = None,  # which hypotheses to decode, in this order (default: all K, or the selection)
+    order_by_score: bool = False,                # with a scoring head: each sample's hypotheses in decreasing p(k|c)
     **kwargs,                                    # the base model's generate arguments (attention_mask, max_new_tokens, num_beams, ...)
 ):                                               # (B*G, L) sample-major: row b*G + k is hypothesis k of sample b (or a GenerateOutput)
     "All G hypotheses decoded in one call of the base model's `generate`, on the batch duplicated hypothesis-major."
@@ -263,15 +369,27 @@ def generate(self: MCLModel,
     hyps = tuple(range(self.num_hyps)) if hyps is None else hyps
     if inputs is not None: kwargs[self.model.main_input_name] = inputs
     G, B = len(hyps), batch_size_of(kwargs)
+    if order_by_score:
+        if not self.has_hypothesis_scores:
+            raise ValueError("order_by_score=True needs p(k|c): wrap the model with MCLConfig(scoring_head=True) and train it "
+                             "(or use a LoRA-MoE model, whose router gives p(k|c))")
+        with torch.no_grad():
+            probs = self.score_hypotheses(**kwargs)[:, list(hyps)]             # (B, G)
+        probs, order = probs.sort(dim=1, descending=True, stable=True)           # ties keep the given order
     with self.selection.select(None if hyps == tuple(range(self.num_hyps)) else hyps):
         out = self.model.generate(**duplicate_batch(kwargs, G, B))
-    if G == 1: return out
-    if isinstance(out, Tensor): return to_sample_major(out, G, B)
+    move = (lambda x: to_sample_major(x, G, B)) if G > 1 else (lambda x: x)
+    if order_by_score:
+        move = (lambda f: (lambda x: _reorder_blocks(f(x), order)))(move)
+    if isinstance(out, Tensor): return move(out)
     # a GenerateOutput: reorder the per-sequence fields (other fields stay hypothesis-major)
     for name in ("sequences", "sequences_scores"):
-        if getattr(out, name, None) is not None: out[name] = to_sample_major(out[name], G, B)
+        if getattr(out, name, None) is not None: out[name] = move(out[name])
     for name in ("scores", "logits"):
-        if getattr(out, name, None) is not None: out[name] = tuple(to_sample_major(s, G, B) for s in out[name])
+        if getattr(out, name, None) is not None: out[name] = tuple(move(s) for s in out[name])
+    if order_by_score:
+        out["hypothesis_scores"] = probs
+        out["hypothesis_order"] = torch.tensor(hyps, device=order.device)[order]
     return out
 
 # %% ../nbs/04_model.ipynb #9e1f02ac
@@ -301,6 +419,34 @@ def save_pretrained(self: MCLModel, save_directory):
     (d / CONFIG_NAME).write_text(json.dumps({"lora_mcl_version": __version__, **self.mcl_config.to_json_dict()}, indent=2))
     save_file({k: v.detach().contiguous() for k, v in self.stacked_state_dict().items()}, str(d / WEIGHTS_NAME),
               metadata={"format": "pt"})
+    if self.scoring_head is not None: _save_head(self.scoring_head, d / SCORING_HEAD_NAME)
+
+def _save_head(head: ScoringHead, path: Path):
+    save_file({k: v.detach().contiguous() for k, v in head.state_dict().items()}, str(path),
+              metadata={"format": "pt", "num_hyps": str(head.num_hyps), "hidden_size": str(head.hidden_size), "inner_size": str(head.inner_size)})
+
+def _read_head(path: Path) -> dict:
+    if not path.exists(): raise FileNotFoundError(f"{path} not found: the config has scoring_head=True, so its weights must be there")
+    try: return load_file(str(path))
+    except Exception as e: raise ValueError(f"{path} cannot be read as safetensors ({e}): the file is corrupt or truncated") from None
+
+def _check_head_fits(model: nn.Module, cfg: MCLConfig, sd: dict, source: str):
+    "Check, before the model is changed, that scoring-head weights fit `model` and `cfg`."
+    d = model.get_input_embeddings().embedding_dim
+    own = {k: v.shape for k, v in ScoringHead(d, cfg.num_hyps, cfg.scoring_head_hidden_size).state_dict().items()}
+    if own.keys() != sd.keys() or any(sd[k].shape != s for k, s in own.items()):
+        raise ValueError(f"{source}: the scoring head does not fit this base model (hidden size {d}) and config "
+                         f"(K={cfg.num_hyps}, scoring_head_hidden_size={cfg.scoring_head_hidden_size}): "
+                         f"checkpoint { {k: tuple(v.shape) for k, v in sd.items()} }")
+
+@patch
+def _load_head(self: MCLModel, sd: dict, source: str, check_only: bool = False):
+    "Load scoring-head weights after checking every key and shape (`check_only`: check, change nothing)."
+    own = self.scoring_head.state_dict()
+    if own.keys() != sd.keys() or any(sd[k].shape != v.shape for k, v in own.items()):
+        raise ValueError(f"{source}: the scoring head does not fit this model (checkpoint "
+                         f"{ {k: tuple(v.shape) for k, v in sd.items()} } vs model { {k: tuple(v.shape) for k, v in own.items()} })")
+    if not check_only: self.scoring_head.load_state_dict(sd)
 
 def _check_fits_base(model: nn.Module, sd: dict, source: str):
     "Check, before the model is changed, that stacked adapter weights fit `model`'s layers (a checkpoint of another base fails here)."
@@ -336,10 +482,13 @@ def load_adapters(self: MCLModel, save_directory):
     "Load adapters saved by `save_pretrained` into this model; K, rank and targets must match."
     d = Path(save_directory)
     saved, own = _read_config(d), self.mcl_config
-    diff = [f"{f}: checkpoint {getattr(saved, f)!r} vs model {getattr(own, f)!r}" for f in ("num_hyps", "r", "target_modules")
-            if getattr(saved, f) != getattr(own, f)]
+    fields = ("num_hyps", "r", "target_modules", "scoring_head") + (("scoring_head_hidden_size",) if own.scoring_head else ())
+    diff = [f"{f}: checkpoint {getattr(saved, f)!r} vs model {getattr(own, f)!r}" for f in fields if getattr(saved, f) != getattr(own, f)]
     if diff: raise ValueError(f"checkpoint {d} does not match this model: " + "; ".join(diff))
+    head = _read_head(d / SCORING_HEAD_NAME) if own.scoring_head else None
+    if head is not None: self._load_head(head, str(d), check_only=True)     # all checks before anything changes
     self._load_stacked(_read_weights(d), str(d))
+    if head is not None: self._load_head(head, str(d))
 
 @patch(cls_method=True)
 def from_pretrained(cls: MCLModel, model: nn.Module, save_directory, is_trainable: bool = False) -> MCLModel:
@@ -348,15 +497,20 @@ def from_pretrained(cls: MCLModel, model: nn.Module, save_directory, is_trainabl
     cfg = _read_config(Path(save_directory))
     cfg.inference_mode = not is_trainable
     sd = _read_weights(Path(save_directory))
+    head = _read_head(Path(save_directory) / SCORING_HEAD_NAME) if cfg.scoring_head else None
     _check_fits_base(model, sd, str(save_directory))
+    if head is not None: _check_head_fits(model, cfg, head, str(save_directory))
     mcl = get_mcl_model(model, cfg)
     mcl._load_stacked(sd, str(save_directory))
+    if head is not None: mcl._load_head(head, str(save_directory))
     return mcl if is_trainable else mcl.eval()
 
 # %% ../nbs/04_model.ipynb #5fa52fbc
+SCORING_HEAD_INFO = "mcl_scoring_head.json"
+
 @patch
 def export_peft_adapters(self: MCLModel, save_directory) -> list[Path]:
-    "Write each hypothesis as a standard peft LoRA adapter in `save_directory/hyp_k`; returns the folders."
+    "Write each hypothesis as a standard peft LoRA adapter in `save_directory/hyp_k` (and a scoring head beside them); returns the folders."
     d = Path(save_directory)
     fan_in_fan_out = any(m.fan_in_fan_out for m in self.mcl_layers)
     lora_cfg = self.mcl_config.to_lora_config(fan_in_fan_out=fan_in_fan_out, inference_mode=True,
@@ -367,16 +521,32 @@ def export_peft_adapters(self: MCLModel, save_directory) -> list[Path]:
         lora_cfg.save_pretrained(str(dk))
         save_file({n: w[k].detach().contiguous() for n, w in sd.items()}, str(dk / "adapter_model.safetensors"), metadata={"format": "pt"})
         dirs.append(dk)
+    if self.scoring_head is not None:                    # p(k|c) over the K folders, in the order hyp_0 ... hyp_{K-1}
+        _save_head(self.scoring_head, d / SCORING_HEAD_NAME)
+        h = self.scoring_head
+        (d / SCORING_HEAD_INFO).write_text(json.dumps({
+            "lora_mcl_version": __version__, "weights": SCORING_HEAD_NAME, "hypotheses": [p.name for p in dirs],
+            "num_hyps": h.num_hyps, "hidden_size": h.hidden_size, "inner_size": h.inner_size,
+            "input": ("the base model's last hidden state (adapters off, eval mode) at the last context position: decoder-only, "
+                      "the position before the first target label (without labels: the last attended token); encoder-decoder, "
+                      "the encoder output averaged over attended positions"),
+            "architecture": "LayerNorm(hidden_size) -> Linear(hidden_size, inner_size) -> GELU -> Linear(inner_size, num_hyps) "
+                            "(inner_size 0: LayerNorm -> Linear(hidden_size, num_hyps)) -> log_softmax = log p(k|c)",
+            "load": "MCLModel.from_peft_adapters(base_model, [d/hyp_0, ...], scoring_head_file=d/mcl_scoring_head.safetensors)"}, indent=2))
     return dirs
 
 _SAME_ACROSS = ("r", "lora_alpha", "target_modules", "use_rslora", "rank_pattern", "alpha_pattern", "exclude_modules",
                 "layers_to_transform", "layers_pattern")
 
 @patch(cls_method=True)
-def from_peft_adapters(cls: MCLModel, model: nn.Module, adapter_dirs: Sequence, is_trainable: bool = False, **mcl_kwargs) -> MCLModel:
-    "An `MCLModel` whose K hypotheses are the K peft LoRA adapters in `adapter_dirs` (frozen, eval mode unless `is_trainable`)."
+def from_peft_adapters(cls: MCLModel, model: nn.Module, adapter_dirs: Sequence, is_trainable: bool = False,
+                       scoring_head_file=None, **mcl_kwargs) -> MCLModel:
+    "An `MCLModel` whose K hypotheses are the K peft LoRA adapters in `adapter_dirs` (frozen, eval mode unless `is_trainable`), with the scoring head `export_peft_adapters` wrote if `scoring_head_file` is given."
     _check_base_model(model, "MCLModel.from_peft_adapters(model, adapter_dirs)")
     if not adapter_dirs: raise ValueError("adapter_dirs is empty: pass one peft LoRA adapter folder per hypothesis")
+    head = _read_head(Path(scoring_head_file)) if scoring_head_file is not None else None
+    if head is not None:   # its width is read from the weights
+        mcl_kwargs = {**mcl_kwargs, "scoring_head": True, "scoring_head_hidden_size": head["net.0.weight"].shape[0] if "net.0.weight" in head else 0}
     cfgs = [LoraConfig.from_pretrained(str(d)) for d in adapter_dirs]
     for f in _SAME_ACROSS:
         vals = [getattr(c, f) for c in cfgs]
@@ -391,8 +561,10 @@ def from_peft_adapters(cls: MCLModel, model: nn.Module, adapter_dirs: Sequence, 
         if bad: raise ValueError(f"adapter {d} has other weights than {adapter_dirs[0]}: {bad[:3]}")
     sd, source = {k: torch.stack([w[k] for w in weights]) for k in keys}, f"adapters {list(map(str, adapter_dirs))}"
     _check_fits_base(model, sd, source)                  # before the model is changed
+    if head is not None: _check_head_fits(model, cfg, head, str(scoring_head_file))
     mcl = get_mcl_model(model, cfg)
     mcl._load_stacked(sd, source)
+    if head is not None: mcl._load_head(head, str(scoring_head_file))
     return mcl if is_trainable else mcl.eval()
 
 @patch

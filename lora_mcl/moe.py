@@ -46,10 +46,21 @@ class MoEModel(MCLModel):
         feats = self.context_features(labels=labels, **inputs)
         return torch.log_softmax(self.router(feats.to(self.router.weight.dtype)).float(), -1)
 
+    # the router is the mixture's p(k|c): the calls of a scoring head (`score_hypotheses`, `mixture_nll`,
+    # `generate(order_by_score=True)`, `out.hyp_log_probs`) answer with it
+    @property
+    def has_hypothesis_scores(self) -> bool: return True
+    def hypothesis_log_probs(self, labels: Optional[Tensor] = None, **inputs) -> Tensor:
+        "(B, K) log π_k(c), the router's weights (what a scoring head gives for LoRA-MCL)."
+        return self.router_log_probs(labels=labels, **inputs)
+
     def forward(self, labels: Optional[Tensor] = None, **inputs) -> MCLOutput:
         sel = self.selection
-        if labels is None or (sel.hyps is not None and len(sel.hyps) == 1):
-            return super().forward(labels=labels, **inputs)
+        if sel.hyps is not None and len(sel.hyps) == 1: return super().forward(labels=labels, **inputs)
+        if labels is None:
+            res = super().forward(**inputs)
+            res.hyp_log_probs = self.router_log_probs(**inputs)
+            return res
         if sel.hyps is not None: raise ValueError("the mixture loss needs all K experts; leave hypotheses unselected to train")
         log_pi = self.router_log_probs(labels=labels, **inputs)
         res = super().forward(labels=labels, **inputs)
@@ -59,6 +70,7 @@ class MoEModel(MCLModel):
         joint = log_pi - S                                                         # log π_k + log p_k(x|c)
         res.loss = -(torch.logsumexp(joint, 1) / n[:, 0]).mean()
         res.winners = joint.argmax(1)
+        res.hyp_log_probs = log_pi
         return res
 
     def save_pretrained(self, save_directory):
@@ -88,6 +100,8 @@ class MoEModel(MCLModel):
 
 def get_moe_model(model: nn.Module, config: MCLConfig) -> MoEModel:
     "Put K LoRA experts and a router on `model` (same LoRA fields as LoRA-MCL; `num_hyps` = number of experts)."
+    if config.scoring_head:
+        raise ValueError("scoring_head=True: a LoRA-MoE model has its router, which is its p(k|c) already; set scoring_head=False")
     if config.winner_only_backward:
         raise ValueError("winner_only_backward=True applies to hard WTA; LoRA-MoE trains every expert with the mixture NLL: set it to False")
     mcl = get_mcl_model(model, config)

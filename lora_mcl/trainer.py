@@ -15,6 +15,7 @@ from transformers import Trainer, TrainingArguments
 from transformers.trainer_callback import ProgressCallback
 from .losses import mcl_loss, win_counts, win_entropy
 from .model import MCLModel, CONFIG_NAME
+from .scoring import mixture_nll_from, target_counts
 
 # %% auto #0
 __all__ = ['mcl_metrics', 'MCLProgressCallback', 'MCLTrainerMixin', 'MCLTrainer']
@@ -74,6 +75,7 @@ class MCLTrainerMixin:
         K = self.model.num_hyps
         # [hyp loss sums (K), finite counts (K), wins (K), samples counted (1), non-finite hyp losses (1)], float64 on the CPU
         self._stats = torch.zeros(3 * K + 2, dtype=torch.float64)
+        self._head_stats = torch.zeros(3, dtype=torch.float64)   # scoring head: [cross-entropy sum, correct, samples]
 
     def _set_signature_columns_if_needed(self):
         "Columns kept in the batches: those the wrapped transformers model's forward accepts, and the labels."
@@ -92,6 +94,11 @@ class MCLTrainerMixin:
             finite = torch.isfinite(L)
             self._stats += torch.cat([torch.where(finite, L, 0.0).sum(0), finite.sum(0).double(),
                                       win_counts(winners, K).double(), L.new_tensor([L.shape[0], nonfinite])])
+            if outputs.scoring_loss is not None:             # the head's cross-entropy and how often its argmax is the winner
+                counted = winners >= 0
+                n = int(counted.sum())
+                right = (outputs.hyp_log_probs.detach().argmax(1).cpu() == winners)[counted].sum().item()
+                self._head_stats += torch.tensor([outputs.scoring_loss.detach().item() * n, right, n], dtype=torch.float64)
         return (outputs.loss, outputs) if return_outputs else outputs.loss
 
     def training_step(self, model, inputs, *args, **kwargs):
@@ -106,8 +113,12 @@ class MCLTrainerMixin:
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
         "Add per-hypothesis losses, win rates, win entropy and temperature to training logs (summed over processes)."
         if "loss" in logs:                                           # a training log (evaluation keys are prefixed)
-            stats = self._stats.to(self.args.device)
+            stats = torch.cat([self._stats, self._head_stats]).to(self.args.device)
             stats = self.accelerator.reduce(stats, reduction="sum").cpu() if self.accelerator.num_processes > 1 else stats.cpu()
+            stats, head = stats[:-3], stats[-3:]
+            if head[2] > 0:
+                logs["scoring_loss"] = round(head[0].item() / head[2].item(), 6)
+                logs["scoring_accuracy"] = round(head[1].item() / head[2].item(), 6)
             K = self.model.num_hyps
             n, nonfinite = stats[-2].item(), int(stats[-1].item())
             if n > 0:
@@ -134,12 +145,25 @@ class MCLTrainerMixin:
         for inputs in tqdm(dl, desc="eval", file=sys.stdout, disable=self.args.disable_tqdm or not self.is_world_process_zero(), leave=False):
             out = model(**self._prepare_inputs(inputs))
             counted = (out.winners >= 0).float()[:, None]   # 0: a sample without a target (or a finite loss), dropped below
-            parts.append(self.accelerator.gather_for_metrics(torch.cat([out.hyp_losses.detach().float(), counted], 1)))
+            cols = [out.hyp_losses.detach().float(), counted]
+            if out.hyp_log_probs is not None:               # p(k|c) and the token counts, for the mixture likelihood
+                labels = inputs["labels"]
+                cols += [out.hyp_log_probs.detach().float(), target_counts(labels, shift=not model.is_encoder_decoder).float()[:, None].to(counted.device)]
+            parts.append(self.accelerator.gather_for_metrics(torch.cat(cols, 1)))
             n = out.hyp_losses.shape[0]             # the model's own objective (for LoRA-MoE: the mixture NLL), batch-weighted
             own += self.accelerator.gather(torch.stack([out.loss.detach().float() * n, out.loss.new_tensor(float(n))])[None]).sum(0).double().cpu()
         c = model.mcl_config
-        L = torch.cat(parts).cpu()
-        m = mcl_metrics(L[L[:, -1] > 0, :-1], c.wta_mode, c.epsilon, model.temperature, c.temperature_final)
+        K = model.num_hyps
+        A = torch.cat(parts).cpu()
+        A = A[A[:, K] > 0]
+        L = A[:, :K]
+        m = mcl_metrics(L, c.wta_mode, c.epsilon, model.temperature, c.temperature_final)
+        if A.shape[1] > K + 1 and len(A):                  # scoring head (LoRA-MoE: router): against the argmin winner
+            logp, n = A[:, K + 1:2 * K + 1], A[:, 2 * K + 1]
+            best = L.double().masked_fill(~torch.isfinite(L), float("inf")).argmin(1)
+            m["scoring_loss"] = -logp.gather(1, best[:, None]).mean().item()
+            m["scoring_accuracy"] = (logp.argmax(1) == best).double().mean().item()
+            m["mixture_nll"] = mixture_nll_from(L, logp, n if c.loss_reduction == "mean" else None).double().mean().item()
         metrics = {f"{metric_key_prefix}_{k}": v for k, v in m.items()}
         metrics[f"{metric_key_prefix}_model_loss"] = (own[0] / own[1]).item()
         self.log(metrics)                           # still in eval mode: a trainer that logs by mode (TRL's) sees evaluation
