@@ -34,6 +34,8 @@ _FIELD_CHECKS = {
     "tie_breaking": (lambda v: v in TIE_BREAKING, f"one of {TIE_BREAKING}"),
     "winner_only_backward": (lambda v: isinstance(v, bool), "True or False"),
     "scoring_head": (lambda v: isinstance(v, bool), "True or False"),
+    "adaptive_momentum": (lambda v: _real(v) and 0 <= v < 1, "a float in [0, 1)"),
+    "adaptive_threshold": (lambda v: _real(v) and 0 < v <= 1, "a float in (0, 1]"),
     "scoring_head_hidden_size": (lambda v: _count(v) and v >= 0, "an int >= 0 (0: a linear head)"),
     "loss_reduction": (lambda v: v in REDUCTIONS, f"one of {REDUCTIONS}"),
     "use_rslora": (lambda v: isinstance(v, bool), "True or False"),
@@ -52,7 +54,9 @@ class MCLConfig(LoraConfig):
     "LoRA configuration for K hypotheses trained with a winner-takes-all loss."
     num_hyps: int = field(default=2, metadata={"help": "K, the number of hypotheses (one LoRA adapter each)"})
     wta_mode: str = field(default="relaxed", metadata={"help": f"training loss, one of {WTA_MODES}"})
-    epsilon: float = field(default=0.05, metadata={"help": "relaxed WTA: the losers share epsilon, the winner gets 1-epsilon"})
+    epsilon: float = field(default=0.05, metadata={"help": "relaxed WTA: the losers share epsilon, the winner gets 1-epsilon; adaptive: the largest share of a sample a starving hypothesis gets"})
+    adaptive_momentum: float = field(default=0.9, metadata={"help": "adaptive WTA: momentum of the moving average of each hypothesis's win rate (per training forward)"})
+    adaptive_threshold: float = field(default=0.25, metadata={"help": "adaptive WTA: a hypothesis starves (and gets a share of the samples it loses) below this fraction of the fair win rate 1/K"})
     temperature_init: float = field(default=1.0, metadata={"help": "annealed WTA: temperature at optimizer step 0"})
     temperature_final: float = field(default=1e-6, metadata={"help": "annealed WTA: at this temperature the loss becomes hard WTA"})
     temperature_decay: float = field(default=0.999, metadata={"help": "annealed WTA: temperature factor per optimizer step"})

@@ -10,8 +10,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['REDUCTIONS', 'WTA_MODES', 'TIE_BREAKING', 'sequence_nll', 'wta_winners', 'wta_weights', 'mcl_loss', 'temperature_at',
-           'win_counts', 'win_entropy']
+__all__ = ['REDUCTIONS', 'WTA_MODES', 'TIE_BREAKING', 'sequence_nll', 'wta_winners', 'wta_weights', 'mcl_loss',
+           'starving_epsilons', 'temperature_at', 'win_counts', 'win_entropy']
 
 # %% ../nbs/00_losses.ipynb #478c4eb1
 REDUCTIONS = ("mean", "sum")
@@ -36,7 +36,7 @@ def sequence_nll(
     return nll
 
 # %% ../nbs/00_losses.ipynb #5083b6eb
-WTA_MODES = ("wta", "relaxed", "annealed", "random")
+WTA_MODES = ("wta", "relaxed", "annealed", "adaptive", "random")
 TIE_BREAKING = ("random", "first")
 
 def _check_hyp_losses(hyp_losses: Tensor):
@@ -72,7 +72,8 @@ def wta_weights(
     epsilon: float = 0.0,        # relaxed: mass given to the K-1 losers together
     temperature: float = 1.0,    # annealed: softmax temperature, > 0
     generator: torch.Generator | None = None,  # source of random winners ("random") and of tie-breaking
-    winners: Tensor | None = None,  # (B,) precomputed `wta_winners` (wta/relaxed), so a caller draws ties once
+    winners: Tensor | None = None,  # (B,) precomputed `wta_winners` (wta/relaxed/adaptive), so a caller draws ties once
+    hyp_epsilons: Tensor | None = None,  # adaptive: (K,) share of every sample each hypothesis gets when it loses (`starving_epsilons`)
 ) -> Tensor:                     # (B, K) detached weights; a row sums to 1 over its finite losses (0 on non-finite ones)
     "Stop-gradient weights of the WTA-family loss selected by `wta_mode`; non-finite losses get weight 0."
     _check_hyp_losses(hyp_losses)
@@ -81,7 +82,16 @@ def wta_weights(
     B, K = L.shape
     finite = torch.isfinite(L)                                          # (B, K)
     fin = finite.to(L.dtype)
-    if wta_mode in ("wta", "relaxed") and winners is None: winners = wta_winners(L, generator)
+    if wta_mode in ("wta", "relaxed", "adaptive") and winners is None: winners = wta_winners(L, generator)
+    if wta_mode == "adaptive":      # hard WTA, plus a share of every sample for the starving hypotheses only
+        hard = F.one_hot(winners.clamp(min=0), K).to(L.dtype) * fin
+        if hyp_epsilons is None: return hard
+        eps = torch.as_tensor(hyp_epsilons, dtype=L.dtype, device=L.device)
+        if eps.shape != (K,) or (eps < 0).any(): raise ValueError(f"hyp_epsilons must be {K} non-negative shares; got {eps.tolist()}")
+        share = (fin - hard) * eps[None]                                # (B, K) to the losers that starve
+        total = share.sum(1, keepdim=True)
+        share = share * torch.where(total > epsilon, epsilon / total.clamp(min=1e-30), 1.0)   # at most epsilon per sample in all
+        return hard * (1.0 - share.sum(1, keepdim=True)) + share
     if wta_mode == "wta":
         return F.one_hot(winners.clamp(min=0), K).to(L.dtype) * fin     # a row without a winner: all 0
     if wta_mode == "relaxed":
@@ -113,16 +123,29 @@ def mcl_loss(
     generator: torch.Generator | None = None,  # source of random winners ("random") and of tie-breaking
     tie_breaking: str = "random",  # one of TIE_BREAKING; "first" gives every tie to the first hypothesis (ablation)
     sample_mask: Tensor | None = None,  # (B,) bool: samples that count (e.g. False for a row without any target token)
+    hyp_epsilons: Tensor | None = None,  # adaptive: (K,) shares of the starving hypotheses (None: hard WTA)
 ) -> tuple[Tensor, Tensor]:      # scalar loss (mean over counted samples), winners (B,): argmin over K, -1 where not counted
     "WTA-family loss of a `(B, K)` loss matrix, and the winning hypothesis of each sample; non-finite losses never win."
     _check_hyp_losses(hyp_losses)
     if wta_mode == "annealed" and temperature <= temperature_final: wta_mode = "wta"
     winners = wta_winners(hyp_losses, generator, tie_breaking=tie_breaking)   # -1: no finite hypothesis
     if sample_mask is not None: winners = winners.masked_fill(~sample_mask.to(winners.device).bool(), -1)
-    w = wta_weights(hyp_losses, wta_mode, epsilon=epsilon, temperature=temperature, generator=generator, winners=winners)
+    w = wta_weights(hyp_losses, wta_mode, epsilon=epsilon, temperature=temperature, generator=generator, winners=winners,
+                    hyp_epsilons=hyp_epsilons)
     w = w * (winners >= 0).unsqueeze(1).to(w.dtype)                     # (B, K): uncounted samples weigh nothing
     per_sample = (w * torch.where(torch.isfinite(hyp_losses), hyp_losses, 0.0)).sum(1)   # 0 * inf would be NaN
     return per_sample.sum() / (winners >= 0).sum().clamp(min=1), winners
+
+# %% ../nbs/00_losses.ipynb #54264722
+def starving_epsilons(
+    win_rates: Tensor,        # (K,) smoothed win rate of each hypothesis
+    epsilon: float = 0.05,    # the largest share a starving hypothesis gets of every sample it loses
+    threshold: float = 0.25,  # a hypothesis starves below threshold / K
+) -> Tensor:                  # (K,) share of each hypothesis: epsilon at win rate 0, falling linearly to 0 at threshold / K
+    "Adaptive relaxation: the share of every sample given to each starving hypothesis."
+    K = win_rates.numel()
+    if not 0 < threshold <= 1: raise ValueError(f"threshold={threshold!r} must be in (0, 1]")
+    return epsilon * (1 - win_rates.double() * K / threshold).clamp(0, 1)
 
 # %% ../nbs/00_losses.ipynb #5d4ffa26
 def temperature_at(

@@ -24,13 +24,13 @@ from peft.utils import (TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING, get_
 from . import __version__
 from .config import MCLConfig
 from .layers import GroupedLoraLinear, HypothesisSelection
-from .losses import mcl_loss, sequence_nll, temperature_at, wta_winners
+from .losses import mcl_loss, sequence_nll, starving_epsilons, temperature_at, win_counts, wta_winners
 from .replay import DropoutRecorder, DropoutReplay, rng_state, same_rng_state
 from .scoring import ScoringHead, context_positions, mixture_nll_from, scoring_loss, scoring_targets, target_counts
 
 # %% auto #0
-__all__ = ['CONFIG_NAME', 'WEIGHTS_NAME', 'SCORING_HEAD_NAME', 'SCORING_HEAD_INFO', 'resolve_target_modules', 'MCLOutput',
-           'batch_size_of', 'duplicate_batch', 'to_sample_major', 'MCLModel', 'decoder_inputs_from_labels',
+__all__ = ['CONFIG_NAME', 'WEIGHTS_NAME', 'SCORING_HEAD_NAME', 'STATE_NAME', 'SCORING_HEAD_INFO', 'resolve_target_modules',
+           'MCLOutput', 'batch_size_of', 'duplicate_batch', 'to_sample_major', 'MCLModel', 'decoder_inputs_from_labels',
            'has_target', 'get_mcl_model']
 
 # %% ../nbs/04_model.ipynb #b050ac0d
@@ -105,6 +105,7 @@ def to_sample_major(x: Tensor, G: int, B: int) -> Tensor:
 # %% ../nbs/04_model.ipynb #db11d5cc
 CONFIG_NAME, WEIGHTS_NAME = "mcl_config.json", "mcl_adapters.safetensors"
 SCORING_HEAD_NAME = "mcl_scoring_head.safetensors"   # the scoring head's weights (with `scoring_head=True`)
+STATE_NAME = "mcl_state.json"                        # training state that is not a weight: the adaptive WTA's win-rate average
 
 # %% ../nbs/04_model.ipynb #ea922471
 class MCLModel(nn.Module):
@@ -116,6 +117,7 @@ class MCLModel(nn.Module):
         self.temperature = config.temperature_init       # annealed loss; `set_step` follows the schedule
         self.mcl_layers = [m for m in peft_model.modules() if isinstance(m, GroupedLoraLinear)]
         for m in self.mcl_layers: m.selection = self.selection   # one selection read by every layer
+        self.win_rate_ema = torch.full((config.num_hyps,), 1.0 / config.num_hyps, dtype=torch.float64)   # adaptive WTA
         self.scoring_head = None
         if config.scoring_head:                          # p(k|c) from the frozen model's context state (float32)
             emb = self.model.get_input_embeddings()
@@ -328,10 +330,31 @@ def forward(self: MCLModel,
     c = self.mcl_config
     nll = sequence_nll(logits, labels.repeat(G, *([1] * (labels.dim() - 1))), c.loss_reduction, shift=not self.is_encoder_decoder)
     res.hyp_losses = nll.view(G, B).T                                 # (B, G)
+    adapt = c.wta_mode == "adaptive" and sel.hyps is None
     res.loss, res.winners = mcl_loss(res.hyp_losses, c.wta_mode, epsilon=c.epsilon, temperature=self.temperature,
-                                     temperature_final=c.temperature_final, tie_breaking=c.tie_breaking, sample_mask=counted)
+                                     temperature_final=c.temperature_final, tie_breaking=c.tie_breaking, sample_mask=counted,
+                                     hyp_epsilons=self.adaptive_epsilons() if adapt else None)
+    if adapt and self.training and torch.is_grad_enabled(): self._update_win_rates(res.winners)
     res.winners = self._hypothesis_ids(res.winners)
     return self._add_scoring(res, log_p)
+
+@patch
+def adaptive_epsilons(self: MCLModel) -> Tensor:
+    "Adaptive WTA: (K,) the share of each sample each hypothesis gets when it loses, from the smoothed win rates (0 unless it starves)."
+    c = self.mcl_config
+    return starving_epsilons(self.win_rate_ema, c.epsilon, c.adaptive_threshold)
+
+@patch
+def _update_win_rates(self: MCLModel, winners: Tensor):
+    "Move the win-rate average toward this batch's win rates (summed over processes under DDP/FSDP)."
+    counts = win_counts(winners, self.num_hyps).double()
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        counts = counts.to(winners.device); torch.distributed.all_reduce(counts)
+    counts = counts.cpu()
+    n = counts.sum()
+    if n > 0:
+        m = self.mcl_config.adaptive_momentum
+        self.win_rate_ema = m * self.win_rate_ema + (1 - m) * counts / n
 
 @patch
 def _add_scoring(self: MCLModel, res: MCLOutput, log_p: Optional[Tensor]) -> MCLOutput:
@@ -420,6 +443,17 @@ def save_pretrained(self: MCLModel, save_directory):
     save_file({k: v.detach().contiguous() for k, v in self.stacked_state_dict().items()}, str(d / WEIGHTS_NAME),
               metadata={"format": "pt"})
     if self.scoring_head is not None: _save_head(self.scoring_head, d / SCORING_HEAD_NAME)
+    if self.mcl_config.wta_mode == "adaptive": (d / STATE_NAME).write_text(json.dumps({"win_rate_ema": self.win_rate_ema.tolist()}))
+
+def _read_state(d: Path, K: int):
+    "The win-rate average saved beside adaptive-WTA adapters (None for checkpoints without one)."
+    p = Path(d) / STATE_NAME
+    if not p.exists(): return None
+    try: ema = json.loads(p.read_text())["win_rate_ema"]
+    except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as e:
+        raise ValueError(f"{p} is not the state MCLModel.save_pretrained writes ({e!r}): the file is corrupt or truncated") from None
+    if not isinstance(ema, list) or len(ema) != K: raise ValueError(f"{p}: win_rate_ema must hold {K} numbers; got {ema!r}")
+    return torch.tensor(ema, dtype=torch.float64)
 
 def _save_head(head: ScoringHead, path: Path):
     save_file({k: v.detach().contiguous() for k, v in head.state_dict().items()}, str(path),
@@ -487,8 +521,10 @@ def load_adapters(self: MCLModel, save_directory):
     if diff: raise ValueError(f"checkpoint {d} does not match this model: " + "; ".join(diff))
     head = _read_head(d / SCORING_HEAD_NAME) if own.scoring_head else None
     if head is not None: self._load_head(head, str(d), check_only=True)     # all checks before anything changes
+    state = _read_state(d, own.num_hyps) if own.wta_mode == "adaptive" else None
     self._load_stacked(_read_weights(d), str(d))
     if head is not None: self._load_head(head, str(d))
+    if state is not None: self.win_rate_ema = state
 
 @patch(cls_method=True)
 def from_pretrained(cls: MCLModel, model: nn.Module, save_directory, is_trainable: bool = False) -> MCLModel:
@@ -500,9 +536,11 @@ def from_pretrained(cls: MCLModel, model: nn.Module, save_directory, is_trainabl
     head = _read_head(Path(save_directory) / SCORING_HEAD_NAME) if cfg.scoring_head else None
     _check_fits_base(model, sd, str(save_directory))
     if head is not None: _check_head_fits(model, cfg, head, str(save_directory))
+    state = _read_state(Path(save_directory), cfg.num_hyps) if cfg.wta_mode == "adaptive" else None
     mcl = get_mcl_model(model, cfg)
     mcl._load_stacked(sd, str(save_directory))
     if head is not None: mcl._load_head(head, str(save_directory))
+    if state is not None: mcl.win_rate_ema = state
     return mcl if is_trainable else mcl.eval()
 
 # %% ../nbs/04_model.ipynb #5fa52fbc

@@ -131,6 +131,8 @@ class MCLTrainerMixin:
                 warnings.warn(f"{nonfinite} hypothesis losses were NaN or inf since the last log (e.g. fp16 overflow): they "
                               "never win and are left out of the loss; lower the learning rate or train in bf16/fp32", stacklevel=2)
             if self.model.mcl_config.wta_mode == "annealed": logs["temperature"] = self.mcl_model.temperature
+            if self.model.mcl_config.wta_mode == "adaptive":     # the share each starving hypothesis gets now (0: not starving)
+                for k, e in enumerate(self.mcl_model.adaptive_epsilons().tolist()): logs[f"adaptive_epsilon_{k}"] = round(e, 6)
             self._reset_train_stats()
         super().log(logs, start_time)
 
@@ -155,6 +157,11 @@ class MCLTrainerMixin:
         c = model.mcl_config
         K = model.num_hyps
         A = torch.cat(parts).cpu()
+        # assignment stability: the share of evaluation samples whose winner changed since the last evaluation on the same set
+        La = A[:, :K].double()
+        win = torch.where(A[:, K] > 0, La.masked_fill(~torch.isfinite(La), float("inf")).argmin(1), -1)
+        prev = getattr(self, "_last_eval_winners", {}).get(metric_key_prefix)
+        self._last_eval_winners = {**getattr(self, "_last_eval_winners", {}), metric_key_prefix: win}
         A = A[A[:, K] > 0]
         L = A[:, :K]
         m = mcl_metrics(L, c.wta_mode, c.epsilon, model.temperature, c.temperature_final)
@@ -164,6 +171,9 @@ class MCLTrainerMixin:
             m["scoring_loss"] = -logp.gather(1, best[:, None]).mean().item()
             m["scoring_accuracy"] = (logp.argmax(1) == best).double().mean().item()
             m["mixture_nll"] = mixture_nll_from(L, logp, n if c.loss_reduction == "mean" else None).double().mean().item()
+        if prev is not None and prev.shape == win.shape:
+            both = (prev >= 0) & (win >= 0)
+            m["assignment_changes"] = (prev[both] != win[both]).double().mean().item() if both.any() else 0.0
         metrics = {f"{metric_key_prefix}_{k}": v for k, v in m.items()}
         metrics[f"{metric_key_prefix}_model_loss"] = (own[0] / own[1]).item()
         self.log(metrics)                           # still in eval mode: a trainer that logs by mode (TRL's) sees evaluation

@@ -38,12 +38,19 @@ plot: {{x: num_hyps, y: [mcl.test_oracle_loss, exact.oracle_entropy]}}
     # the command line on the same sweep: finished points are reused, the failed ones rerun and fail again -> exit status 1
     assert main(["sweep", str(cfg), "--root", str(tmp_path / "runs"), "--resume"]) == 1
 
-def test_same_seed_same_numbers(tmp_path):
-    a = run_notebook(NB, {**SMOKE, "wta_mode": "relaxed", "epsilon": 0.1, "seed": 3}, out_dir=tmp_path / "a", progress=False)["metrics"]
-    b = run_notebook(NB, {**SMOKE, "wta_mode": "relaxed", "epsilon": 0.1, "seed": 3}, out_dir=tmp_path / "b", progress=False)["metrics"]
+@pytest.mark.parametrize("params", [
+    {"wta_mode": "relaxed", "epsilon": 0.1, "seed": 3},
+    {"wta_mode": "wta", "scoring_head": True, "context_weights": [[.8, .2], [.3, .7]], "seed": 3},   # p(k|c) and the mixture NLL too
+])
+def test_same_seed_same_numbers(tmp_path, params):
+    a = run_notebook(NB, {**SMOKE, **params}, out_dir=tmp_path / "a", progress=False)["metrics"]
+    b = run_notebook(NB, {**SMOKE, **params}, out_dir=tmp_path / "b", progress=False)["metrics"]
     for m in (a, b):
         for part in ("mcl", "mle"): m[part].pop("train_seconds")
     assert a == b
+    if params.get("scoring_head"):
+        assert len(a["scoring"]["p_head"]) == 2 and a["scoring"]["test_mixture_nll"] > 0
+        assert (tmp_path / "a" / "scoring.png").is_file()
 
 @pytest.mark.parametrize("bad, message", [
     ({"num_hyps": 0}, "num_hyps=0 must be an integer >= 1"),

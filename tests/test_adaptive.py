@@ -1,0 +1,48 @@
+"Adaptive relaxation: the win-rate average moves only while training, shares go to starving hypotheses only, checkpoints keep it."
+import json
+import pytest
+import torch
+from lora_mcl import MCLConfig, get_mcl_model, MCLModel
+from lora_mcl.testing import tiny_model, tiny_batch, TINY_TARGETS
+
+def _model(**kw):
+    torch.manual_seed(0)
+    return get_mcl_model(tiny_model("llama"), MCLConfig(r=2, lora_alpha=4, target_modules=TINY_TARGETS["llama"], num_hyps=3,
+                                                        wta_mode="adaptive", epsilon=0.1, init_lora_weights=False, **kw))
+
+def test_win_rate_average_moves_only_in_training():
+    m, b = _model(), tiny_batch(4)
+    start = m.win_rate_ema.clone()
+    with torch.no_grad(): m.eval()(**b)
+    assert torch.equal(m.win_rate_ema, start)                       # evaluation leaves it alone
+    m.train(); out = m(**b)
+    counts = torch.bincount(out.winners, minlength=3).double() / 4
+    assert torch.allclose(m.win_rate_ema, 0.9 * start + 0.1 * counts)
+
+def test_shares_only_to_starving_hypotheses_and_gradients_follow():
+    m, b = _model(), tiny_batch(4)
+    m.win_rate_ema = torch.tensor([0.6, 0.4, 0.0], dtype=torch.float64)   # hypothesis 2 starves
+    test = m.adaptive_epsilons()
+    assert test[0] == 0 and test[1] == 0 and abs(test[2] - 0.1) < 1e-12
+    m.train(); out = m(**b)
+    L = out.hyp_losses.detach()
+    w = torch.nn.functional.one_hot(out.winners, 3).double()
+    w[:, 2] = torch.where(out.winners == 2, 1.0, 0.1); w[torch.arange(4), out.winners] -= torch.where(out.winners == 2, 0.0, 0.1)
+    assert torch.allclose(out.loss.double(), (w * L.double()).sum(1).mean(), atol=1e-6)
+
+def test_checkpoint_keeps_the_average(tmp_path):
+    m = _model()
+    m.win_rate_ema = torch.tensor([0.5, 0.45, 0.05], dtype=torch.float64)
+    m.save_pretrained(tmp_path)
+    assert json.loads((tmp_path / "mcl_state.json").read_text())["win_rate_ema"] == [0.5, 0.45, 0.05]
+    loaded = MCLModel.from_pretrained(tiny_model("llama"), tmp_path, is_trainable=True)
+    assert torch.equal(loaded.win_rate_ema, m.win_rate_ema)
+    (tmp_path / "mcl_state.json").write_text("{")
+    with pytest.raises(ValueError, match="mcl_state.json is not the state"):
+        loaded.load_adapters(tmp_path)
+
+def test_adaptive_refuses_winner_only_backward():
+    with pytest.raises(ValueError, match="winner_only_backward"):
+        MCLConfig(wta_mode="adaptive", winner_only_backward=True)
+    with pytest.raises(ValueError, match="adaptive_threshold=0"):
+        MCLConfig(wta_mode="adaptive", adaptive_threshold=0)
