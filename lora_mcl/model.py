@@ -5,6 +5,7 @@
 # %% ../nbs/04_model.ipynb #f55c21f1
 from __future__ import annotations
 import copy
+import inspect
 import json
 import warnings
 from contextlib import contextmanager, nullcontext
@@ -202,13 +203,17 @@ def add_model_tags(self: MCLModel, tags):
 _NOT_CONTEXT = ("labels", "decoder_input_ids", "decoder_attention_mask", "decoder_inputs_embeds", "decoder_position_ids",
                 "cache_position", "past_key_values", "num_items_in_batch", "use_cache")
 
+def _accepts(module: nn.Module, name: str) -> bool: return name in inspect.signature(module.forward).parameters
+
 @contextmanager
 def _frozen_base(mcl: MCLModel):
     "The plain base model: every adapter off and every module in evaluation mode (no dropout), restored afterwards."
     if any(m.merged for m in mcl.mcl_layers):
         raise RuntimeError("a hypothesis is merged into the base weights, so the frozen model's context state cannot be computed; unmerge() first")
     disabled = [m._disable_adapters for m in mcl.mcl_layers]
-    modes = [(m, m.training) for m in mcl.model.modules()]
+    # bitsandbytes layers keep their mode: on a CPU, a 4-bit layer run in eval mode without gradients repacks its weight
+    # for a kernel that has no backward (bitsandbytes 0.50), which would break the training pass that follows
+    modes = [(m, m.training) for m in mcl.model.modules() if not type(m).__module__.startswith("bitsandbytes")]
     try:
         for m in mcl.mcl_layers: m._disable_adapters = True
         for m, _ in modes: m.training = False
@@ -237,9 +242,9 @@ def context_states(self: MCLModel,
         pos = context_positions(T, labels, kw.get("attention_mask"), batch_size=B).to(main.device)   # (B,)
         cut = int(pos.max()) + 1                      # causal: later positions do not change these states
         kw = {k: (v[:, :cut] if v.dim() >= 2 and v.shape[:2] == (B, T) else v) for k, v in kw.items()}
-        backbone = self.model.base_model              # the transformer without its LM head: no (B, T, V) logits
-        if backbone is not self.model: h = backbone(**kw, use_cache=False).last_hidden_state
-        else: h = self.model(**kw, use_cache=False, output_hidden_states=True).hidden_states[-1]
+        # the whole model's forward (FSDP gathers its root parameters there), logits of one position only
+        if _accepts(self.model, "logits_to_keep"): kw["logits_to_keep"] = 1
+        h = self.model(**kw, use_cache=False, output_hidden_states=True).hidden_states[-1]   # after the final norm
         return h[torch.arange(B, device=h.device), pos.to(h.device)].float()
 
 @patch(as_prop=True)
@@ -401,9 +406,9 @@ def generate(self: MCLModel,
         probs, order = probs.sort(dim=1, descending=True, stable=True)           # ties keep the given order
     with self.selection.select(None if hyps == tuple(range(self.num_hyps)) else hyps):
         out = self.model.generate(**duplicate_batch(kwargs, G, B))
-    move = (lambda x: to_sample_major(x, G, B)) if G > 1 else (lambda x: x)
-    if order_by_score:
-        move = (lambda f: (lambda x: _reorder_blocks(f(x), order)))(move)
+    def move(x):                                 # hypothesis-major -> sample-major, then each sample's rows by score
+        x = to_sample_major(x, G, B) if G > 1 else x
+        return _reorder_blocks(x, order) if order_by_score else x
     if isinstance(out, Tensor): return move(out)
     # a GenerateOutput: reorder the per-sequence fields (other fields stay hypothesis-major)
     for name in ("sequences", "sequences_scores"):

@@ -45,6 +45,12 @@ def test_qlora_nf4_base_equals_peft_qlora(tmp_path):
     out = mcl(**b); out.loss.backward()                   # only the adapters train: the 4-bit weights have no gradient
     assert all(p.grad is not None for n, p in mcl.named_parameters() if "lora_" in n)
     assert not any(p.requires_grad for n, p in mcl.named_parameters() if "lora_" not in n)
+    # with a scoring head: the head reads the 4-bit base's context state (no gradient) and trains in float32
+    mcl = get_mcl_model(make(), MCLConfig(r=4, target_modules=["q_proj", "v_proj"], num_hyps=3, init_lora_weights=False,
+                                          scoring_head=True)).train()
+    out = mcl(**b); out.loss.backward()
+    assert out.hyp_log_probs.shape == (2, 3) and out.hyp_log_probs.dtype == torch.float32
+    assert all(p.grad is not None for n, p in mcl.named_parameters() if "lora_" in n or n.startswith("scoring_head"))
 
 
 def processor_batch(kind, folder, prompt, media):
@@ -77,15 +83,17 @@ def test_paper_multimodal_class_equals_peft_and_generates_k(kind, tmp_path):
     check_equal_to_peft(lambda: cls.from_pretrained(folder).eval(), LM_TARGETS, batch, labels, atol=1e-5)
 
 
-def test_fsdp2_on_two_processes_trains_like_one(tmp_path):
+@pytest.mark.parametrize("scoring_head", [False, True])
+def test_fsdp2_on_two_processes_trains_like_one(tmp_path, scoring_head):
     one, two = tmp_path / "one.pt", tmp_path / "two.pt"
-    subprocess.run([sys.executable, str(TESTS / "fsdp_train.py"), str(one)], check=True, capture_output=True, timeout=600)
+    extra = ["scoring_head"] if scoring_head else []
+    subprocess.run([sys.executable, str(TESTS / "fsdp_train.py"), str(one)] + extra, check=True, capture_output=True, timeout=600)
     r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", str(free_port()),
-                        str(TESTS / "fsdp_train.py"), str(two)],
+                        str(TESTS / "fsdp_train.py"), str(two)] + extra,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     a, b = torch.load(one), torch.load(two)
-    assert a.keys() == b.keys() and len(a) == 12
+    assert a.keys() == b.keys() and len(a) == (12 + 6 if scoring_head else 12)   # the head: LayerNorm and two linear layers
     assert max((a[k] - b[k]).abs().max().item() for k in a) < 1e-6
     torch.manual_seed(0)                                  # the adapters moved: the equality is not that of two untrained models
     init = get_mcl_model(tiny_model("llama"), MCLConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj", "down_proj"],
