@@ -172,9 +172,10 @@ def _trim(seqs: Tensor, pad: int, eos: Optional[int]) -> Tensor:
 # %% ../nbs/09_decoding.ipynb #bac9d2c0
 @dataclass
 class MCLDecoding:
-    "LoRA-MCL: each of the K hypotheses decoded with beam `num_beams` (needs an MCLModel with K hypotheses)."
+    "LoRA-MCL: each of the K hypotheses decoded with beam `num_beams` (needs an MCLModel with K hypotheses); `order_by_score`: candidates ranked by p(k|c) (a scoring head)."
     num_beams: int = 1
     name: str = "LoRA-MCL"
+    order_by_score: bool = False
 
 @dataclass
 class BeamSearch:
@@ -232,7 +233,8 @@ def decode_candidates(model: nn.Module, batch: dict, method, num_candidates: int
         if not isinstance(model, MCLModel): raise TypeError(f"MCLDecoding needs an MCLModel, got {type(model).__name__}")
         if K != model.num_hyps:
             raise ValueError(f"num_candidates={K} but the MCLModel has {model.num_hyps} hypotheses: LoRA-MCL gives one candidate per hypothesis")
-        out = model.generate(**batch, **gen, num_beams=method.num_beams)              # (B*K, L) sample-major
+        out = model.generate(**batch, **gen, num_beams=method.num_beams,            # (B*K, L) sample-major
+                             **({"order_by_score": True} if method.order_by_score else {}))
         return _new_tokens(hf, batch, out).reshape(B, K, -1)
     if isinstance(model, MCLModel) and (model.selection.hyps is None or len(model.selection.hyps) != 1):
         raise ValueError(f"{method.name} decodes one model; wrap an MCLModel hypothesis with `with model.hypothesis(k):`")

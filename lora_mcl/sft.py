@@ -25,8 +25,8 @@ from trl import SFTConfig, SFTTrainer
 
 # %% auto #0
 __all__ = ['trl', 'datasets', 'TRAIN_INFO', 'MCLSFTTrainer', 'check_completions', 'expand_completions', 'load_completions',
-           'split_by_prompt', 'prompt_texts', 'generate_completions', 'completion_metrics', 'split_train_options',
-           'train_main', 'generate_main', 'main']
+           'split_by_prompt', 'score_prompts', 'prompt_texts', 'generate_completions', 'completion_metrics',
+           'split_train_options', 'train_main', 'generate_main', 'main']
 
 # %% ../nbs/16_sft.ipynb #6df9adb6
 def _check_sft_args(config, args, kwargs: dict):
@@ -205,6 +205,17 @@ def split_by_prompt(
     return [r for i, r in enumerate(rows) if i not in held], [r for i, r in enumerate(rows) if i in held]
 
 # %% ../nbs/16_sft.ipynb #2580ad98
+def score_prompts(model, tokenizer, prompts, batch_size: int = 8) -> torch.Tensor:   # (N, K) p(k|c), hypothesis order
+    "p(k|c) of a model with a scoring head for each prompt, formatted and tokenised as `generate_completions` does."
+    texts, conv, out = prompt_texts(tokenizer, prompts), [_is_conversation(p) for p in prompts], []
+    side, tokenizer.padding_side = tokenizer.padding_side, "left"
+    try:
+        for i in range(0, len(texts), batch_size):
+            enc = tokenizer(texts[i:i + batch_size], return_tensors="pt", padding=True, add_special_tokens=not conv[i]).to(model.device)
+            out.append(model.score_hypotheses(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).cpu())
+    finally: tokenizer.padding_side = side
+    return torch.cat(out)
+
 def prompt_texts(tokenizer, prompts) -> list[str]:
     "Prompts as the model sees them in training: a conversation through the tokenizer's chat template, with the generation prompt."
     out = []
@@ -420,7 +431,8 @@ def train_main(argv=None) -> int:
 def generate_main(argv=None) -> int:
     "`lora-mcl generate`: the K candidates of trained adapters for each prompt."
     ap = argparse.ArgumentParser(prog="lora-mcl generate", allow_abbrev=False, description="Print the K candidates (one per hypothesis) of "
-                                 "adapters trained by lora-mcl train (or saved by MCLModel.save_pretrained) for each prompt.")
+                                 "adapters trained by lora-mcl train (or saved by MCLModel.save_pretrained) for each prompt; "
+                                 "adapters with a scoring head print them by decreasing p(k|c), with their probabilities.")
     ap.add_argument("--adapters", required=True, help="the adapters folder (OUT/adapters of lora-mcl train, or OUT itself)")
     ap.add_argument("--prompt", action="append", required=True, help="a prompt (repeat for several)")
     ap.add_argument("--model", default=None, help="the base model folder (default: the one the adapters were trained on)")
@@ -448,10 +460,13 @@ def generate_main(argv=None) -> int:
     torch.manual_seed(a.seed)
     mcl = MCLModel.from_pretrained(AutoModelForCausalLM.from_pretrained(str(model_dir)), d)
     kw = dict(do_sample=True, temperature=a.temperature, top_p=a.top_p) if a.do_sample else {}
-    cands = generate_completions(mcl, tok, prompts, max_new_tokens=a.max_new_tokens, **kw)
-    for p, cs in zip(a.prompt, cands):
+    ranked = mcl.has_hypothesis_scores                        # a scoring head: candidates by decreasing p(k|c)
+    cands = generate_completions(mcl, tok, prompts, max_new_tokens=a.max_new_tokens, method=MCLDecoding(order_by_score=ranked), **kw)
+    probs = score_prompts(mcl, tok, prompts) if ranked else None
+    for i, (p, cs) in enumerate(zip(a.prompt, cands)):
         print(f"prompt: {p}")
-        for k, c in enumerate(cs): print(f"  [hypothesis {k}] {c}")
+        order = probs[i].sort(descending=True, stable=True).indices.tolist() if ranked else range(len(cs))
+        for k, c in zip(order, cs): print(f"  [hypothesis {k}{f', p={probs[i, k]:.2f}' if ranked else ''}] {c}")
     return 0
 
 def main(argv=None) -> int:
