@@ -20,8 +20,8 @@ for d in sorted(runs.glob("label=*")):
     setting, method = re.match(r"label=(.+)-(wta|relaxed0\.05|relaxed0\.1|annealed|adaptive)$", d.name).groups()
     m = json.loads((d / "metrics.json").read_text()); cfg = json.loads((d / "config.json").read_text())
     seeds.add(cfg["seed"])
-    (here / "runs" / d.name[len("label="):]).mkdir(parents=True, exist_ok=True)
-    (here / "runs" / d.name[len("label="):] / "metrics.json").write_text(json.dumps(m, indent=1))
+    (here / "points" / d.name[len("label="):]).mkdir(parents=True, exist_ok=True)
+    (here / "points" / d.name[len("label="):] / "metrics.json").write_text(json.dumps(m, indent=1))
     c = m["mcl"]; K, M = c["num_hyps"], len(cfg["chains"])
     r = {"K": K, "M": M, "recovery_max_error": c["recovery_max_error"], "oracle_loss_rel_gap": c["oracle_loss_rel_gap"],
          "oracle_loss_vs_em_rel_gap": c["oracle_loss_vs_em_rel_gap"], "max_win_rate": c["max_win_rate"], "hyp_spread": c["hyp_spread"],
