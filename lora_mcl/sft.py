@@ -348,7 +348,7 @@ def train_main(argv=None) -> int:
                                                   "or one {prompt, completion} per row (grouped by prompt)")
     ap.add_argument("--out", required=True, help="output folder: adapters/, peft/hyp_k/, checkpoints/")
     ap.add_argument("--num-hyps", type=int, default=2, help="K, the number of LoRA hypotheses (default 2)")
-    ap.add_argument("--wta-mode", default=None, help="wta | relaxed | annealed | random (default: MCLConfig's)")
+    ap.add_argument("--wta-mode", default=None, help="wta | relaxed | annealed | adaptive | random (default: MCLConfig's)")
     ap.add_argument("--target-modules", default=None, help="comma-separated module names, or all-linear (default: peft's for the architecture)")
     ap.add_argument("--r", type=int, default=8, help="LoRA rank (default 8)")
     ap.add_argument("--lora-alpha", type=float, default=16, help="LoRA alpha (default 16)")

@@ -29,7 +29,7 @@ def test_targets_of_unsupported_type():
 @pytest.mark.parametrize("kw,msg", [
     (dict(num_hyps=0), "num_hyps=0"), (dict(num_hyps=-2), "num_hyps=-2"), (dict(num_hyps=True), "num_hyps=True"),
     (dict(epsilon=1.0), "epsilon=1.0"), (dict(epsilon=-0.01), "epsilon=-0.01"), (dict(epsilon=float("nan")), "epsilon=nan"),
-    (dict(wta_mode="hard"), "wta_mode='hard'.*'wta', 'relaxed', 'annealed', 'random'"),
+    (dict(wta_mode="hard"), "wta_mode='hard'.*'wta', 'relaxed', 'annealed', 'adaptive', 'random'"),
     (dict(r=0), "r=0"), (dict(temperature_init=0.0), "temperature_init=0.0"), (dict(use_dora=True), "use_dora"),
 ])
 def test_bad_config_values(kw, msg):
