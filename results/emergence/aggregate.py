@@ -19,7 +19,11 @@ for d in sorted(runs.glob("seed=*"), key=lambda p: int(p.name.split("=")[1])):
     (out / "metrics.json").write_text(json.dumps(m, indent=1))
     if seed in (0, 1):   # seed 1: hard WTA with random ties nearly collapses for 70 steps, then recovers
         shutil.copy(d / "emergence.png", here / f"emergence_seed{seed}.png")
-    if seed == 0: shutil.copy(d / "emergence.ipynb", here / "emergence_seed0.ipynb")
+    if seed == 0:   # the executed notebook, without the library warnings on stderr (they name this machine's paths)
+        nb = json.loads((d / "emergence.ipynb").read_text())
+        for c in nb["cells"]:
+            if "outputs" in c: c["outputs"] = [o for o in c["outputs"] if o.get("name") != "stderr"]
+        (here / "emergence_seed0.ipynb").write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
     for lab, r in m["variants"].items():
         if lab not in labels: labels.append(lab)
         for k in ("decided_step", "settle_step", "first_step_one_hypothesis_over_90pct", "first_step_every_hypothesis_over_10pct",
