@@ -4,14 +4,13 @@
 
 # %% ../nbs/09_decoding.ipynb #0954b02f
 from __future__ import annotations
-import inspect
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence
 import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
-from .model import MCLModel
+from .model import MCLModel, _accepts
 
 # %% auto #0
 __all__ = ['DECODING_METHODS', 'hf_model', 'RowCounter', 'count_forward_rows', 'diverse_beam_search', 'MCLDecoding', 'BeamSearch',
@@ -45,9 +44,6 @@ def count_forward_rows(model: nn.Module):
     finally: h.remove()
 
 # %% ../nbs/09_decoding.ipynb #bd347840
-def _accepts(module: nn.Module, name: str) -> bool:
-    return name in inspect.signature(module.forward).parameters
-
 @torch.no_grad()
 def diverse_beam_search(
     model: nn.Module,                  # a transformers model, a peft model, or an MCLModel inside `with model.hypothesis(k)`

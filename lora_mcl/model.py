@@ -35,6 +35,10 @@ __all__ = ['CONFIG_NAME', 'WEIGHTS_NAME', 'SCORING_HEAD_NAME', 'STATE_NAME', 'SC
            'has_target', 'get_mcl_model']
 
 # %% ../nbs/04_model.ipynb #b050ac0d
+def _accepts(module: nn.Module, name: str) -> bool:
+    "Whether `module.forward` takes an argument `name`."
+    return name in inspect.signature(module.forward).parameters
+
 def _linear_names(model: nn.Module) -> list[str]:
     return sorted({n.split(".")[-1] for n, m in model.named_modules() if isinstance(m, (nn.Linear, Conv1D))})
 
@@ -125,6 +129,7 @@ class MCLModel(nn.Module):
             with torch.random.fork_rng(devices=[]):   # its initialisation leaves the RNG as it was: same adapters, same ties
                 self.scoring_head = ScoringHead(emb.embedding_dim, config.num_hyps, config.scoring_head_hidden_size).to(emb.weight.device)
             self.scoring_head.requires_grad_(not config.inference_mode)
+            self._logits_to_keep = _accepts(self.model, "logits_to_keep")   # the head's pass needs the logits of one position only
 
     # --- what the model is -----------------------------------------------------------------------
     @property
@@ -203,7 +208,6 @@ def add_model_tags(self: MCLModel, tags):
 _NOT_CONTEXT = ("labels", "decoder_input_ids", "decoder_attention_mask", "decoder_inputs_embeds", "decoder_position_ids",
                 "cache_position", "past_key_values", "num_items_in_batch", "use_cache")
 
-def _accepts(module: nn.Module, name: str) -> bool: return name in inspect.signature(module.forward).parameters
 
 @contextmanager
 def _frozen_base(mcl: MCLModel):
@@ -243,7 +247,7 @@ def context_states(self: MCLModel,
         cut = int(pos.max()) + 1                      # causal: later positions do not change these states
         kw = {k: (v[:, :cut] if v.dim() >= 2 and v.shape[:2] == (B, T) else v) for k, v in kw.items()}
         # the whole model's forward (FSDP gathers its root parameters there), logits of one position only
-        if _accepts(self.model, "logits_to_keep"): kw["logits_to_keep"] = 1
+        if self._logits_to_keep: kw["logits_to_keep"] = 1
         h = self.model(**kw, use_cache=False, output_hidden_states=True).hidden_states[-1]   # after the final norm
         return h[torch.arange(B, device=h.device), pos.to(h.device)].float()
 
