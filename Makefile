@@ -53,10 +53,11 @@ pytest: install
 
 test: check-export nbtest pytest
 
-# the paper's first Markov setting (hard WTA, K=2) next to MLE, through papermill: about 2 minutes on 2 CPU cores
+# the paper's first Markov setting (hard WTA, K=2) next to MLE, through papermill: under 2 minutes on 2 CPU cores;
+# one progress line per evaluation, then the summary; the executed notebook and the figures are left in runs/demo/
 demo: install
-	$(BIN)/lora-mcl run markov --out runs/demo -p seq_len 64 -p steps 400 -p num_test 4000 -p eval_every 50 -p check true
-	@cat runs/demo/summary.txt
+	$(BIN)/lora-mcl run markov --out runs/demo --print-output -p seq_len 64 -p steps 400 -p num_test 4000 -p eval_every 50 -p check true
+	@echo; cat runs/demo/summary.txt
 
 # speed and memory against the limits (table in results/README.md): about 4 minutes on 2 CPU cores; JSON and table in runs/bench/
 bench: install

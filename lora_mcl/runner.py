@@ -133,6 +133,14 @@ def _clear_outputs(out: Path):
     "What an earlier run into `out` left that this run would otherwise mix with its own: completion marker, metrics, TensorBoard events."
     for p in [out / DONE_NAME, out / "metrics.json", *out.glob("**/events.out.tfevents.*")]: p.unlink(missing_ok=True)
 
+def _local_kernel_manager():
+    "Jupyter's kernel manager, talking to its kernel over local IPC sockets where the OS has them (no TCP port, no 'unencrypted TCP' warning)."
+    from jupyter_client.manager import AsyncKernelManager
+    if os.name == "nt": return AsyncKernelManager
+    class LocalKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs): kwargs.setdefault("transport", "ipc"); super().__init__(**kwargs)
+    return LocalKernelManager
+
 def run_notebook(
     notebook,                      # path of a notebook with a `parameters` cell, or a shipped name (`markov`)
     parameters: dict | None = None,  # name -> value; names and types are checked against the notebook first
@@ -140,6 +148,7 @@ def run_notebook(
     root="runs",                   # where default output folders go
     kernel: str = "python3",
     progress: bool = True,         # papermill's cell progress bar
+    print_output: bool = False,    # print what the notebook prints (stdout) as it runs, instead of the progress bar
 ) -> dict:                         # {"out_dir", "notebook", "metrics" (dict or None), "seconds"}
     "Execute a parameterised notebook with papermill into its own output folder; the run counts as finished once its last cell ran."
     pm = require("papermill", "experiments", "running notebooks")
@@ -152,8 +161,9 @@ def run_notebook(
         if "out_dir" in declared: parameters["out_dir"] = str(out)
         executed = out / notebook.name
         t0 = time.time()
-        pm.execute_notebook(str(notebook), str(executed), parameters=parameters, kernel_name=kernel, progress_bar=progress,
-                            cwd=str(Path.cwd()))
+        pm.execute_notebook(str(notebook), str(executed), parameters=parameters, kernel_name=kernel,
+                            progress_bar=progress and not print_output, stdout_file=sys.stdout if print_output else None,
+                            kernel_manager_class=_local_kernel_manager(), cwd=str(Path.cwd()))
         cells = [c for c in json.loads(executed.read_text())["cells"] if c["cell_type"] == "code" and c["source"]]
         if any(c.get("execution_count") is None for c in cells):
             raise RuntimeError(f"{executed}: papermill returned but not every cell ran; the run is not finished")
@@ -313,6 +323,7 @@ def main(argv=None) -> int:
     r.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
     r.add_argument("--out", default=None, help="output folder (default runs/<notebook>/<parameters>)")
     r.add_argument("--root", default="runs")
+    r.add_argument("--print-output", action="store_true", help="print what the notebook prints as it runs (instead of a cell counter)")
     s = sub.add_parser("sweep", help="run a grid of notebook runs from a YAML config")
     s.add_argument("config", help="a path or a shipped name (lora-mcl list)"); s.add_argument("--root", default="runs")
     s.add_argument("--resume", action="store_true", help="reuse points already finished with the same parameters")
@@ -335,7 +346,7 @@ def main(argv=None) -> int:
         if a.cmd == "run":
             declared = notebook_parameters(a.notebook)
             values = {k: parse_value(v, declared.get(k, {}).get("inferred_type_name")) for k, v in a.parameter}
-            res = run_notebook(a.notebook, values, out_dir=a.out, root=a.root)
+            res = run_notebook(a.notebook, values, out_dir=a.out, root=a.root, print_output=a.print_output)
             print(f"done in {res['seconds']:.0f}s: {res['out_dir']}")
             return 0
         rows = sweep(a.config, root=a.root, resume=a.resume)
