@@ -46,7 +46,7 @@ check-export: install
 	  git status --short lora_mcl nbs; exit 1; fi
 
 nbtest: install
-	$(BIN)/nbdev-test --n-workers 2
+	$(BIN)/nbdev-test --n-workers 2 --skip-file-re "^markov\.ipynb$$"
 
 pytest: install
 	$(BIN)/pytest -q -n 2
@@ -56,7 +56,7 @@ test: check-export nbtest pytest
 # the paper's first Markov setting (hard WTA, K=2) next to MLE, through papermill: under 2 minutes on 2 CPU cores;
 # one progress line per evaluation, then the summary; the executed notebook and the figures are left in runs/demo/
 demo: install
-	$(BIN)/lora-mcl run markov --out runs/demo --print-output -p seq_len 64 -p steps 400 -p num_test 4000 -p eval_every 50 -p check true
+	$(BIN)/lora-mcl run markov --out runs/demo --print-output -p check true
 	@echo; cat runs/demo/summary.txt
 
 # speed and memory against the limits (table in results/README.md): about 4 minutes on 2 CPU cores; JSON and table in runs/bench/

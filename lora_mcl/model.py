@@ -31,8 +31,8 @@ from .scoring import ScoringHead, context_positions, mixture_nll_from, scoring_l
 
 # %% auto #0
 __all__ = ['CONFIG_NAME', 'WEIGHTS_NAME', 'SCORING_HEAD_NAME', 'STATE_NAME', 'SCORING_HEAD_INFO', 'resolve_target_modules',
-           'MCLOutput', 'batch_size_of', 'duplicate_batch', 'to_sample_major', 'MCLModel', 'decoder_inputs_from_labels',
-           'has_target', 'get_mcl_model']
+           'MCLOutput', 'batch_size_of', 'duplicate_batch', 'to_sample_major', 'MCLModel', 'get_mcl_model',
+           'decoder_inputs_from_labels', 'has_target']
 
 # %% ../nbs/04_model.ipynb #b050ac0d
 def _accepts(module: nn.Module, name: str) -> bool:
@@ -168,6 +168,40 @@ class MCLModel(nn.Module):
         if isinstance(k, bool) or not isinstance(k, int):
             raise TypeError(f"hypothesis(k) takes one int index; got {k!r} (use generate(hypotheses=[...]) for a subset)")
         with self.selection.select(k): yield self
+
+# %% ../nbs/04_model.ipynb #6818f204
+def _check_base_model(model, where: str):
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"{where} takes the base model object (e.g. AutoModelForCausalLM.from_pretrained(path)), "
+                        f"not a {type(model).__name__}: got {model!r}")
+
+def _undo_injection(model: nn.Module, requires_grad: dict, had_peft_config: bool):
+    "Put every original layer back in place of a peft layer, and the parameters' requires_grad as they were."
+    for name, m in [(n, m) for n, m in model.named_modules() if n and isinstance(m, BaseTunerLayer)]:
+        parent, _, attr = name.rpartition(".")
+        if isinstance(model.get_submodule(parent) if parent else model, BaseTunerLayer): continue   # inside a layer undone above
+        setattr(model.get_submodule(parent) if parent else model, attr, m.get_base_layer())
+    for n, p in model.named_parameters(): p.requires_grad_(requires_grad.get(n, p.requires_grad))
+    if not had_peft_config and hasattr(model, "peft_config"): del model.peft_config
+
+def get_mcl_model(
+    model: nn.Module,     # a transformers model (causal LM, encoder-decoder, ...); modified in place like peft does
+    config: MCLConfig,    # LoRA fields + num_hyps and the WTA settings
+) -> MCLModel:
+    "Put K grouped LoRA adapters on `model`'s target layers; the base weights are frozen. On any failure the model is as it was."
+    _check_base_model(model, "get_mcl_model")
+    if not isinstance(config, MCLConfig):
+        raise TypeError(f"config must be an MCLConfig; got {type(config).__name__} (wrap its fields: MCLConfig(**lora_fields, num_hyps=K))")
+    if isinstance(model, (PeftModel, MCLModel)) or any(isinstance(m, BaseTunerLayer) for m in model.modules()):
+        raise ValueError(f"{type(model).__name__} already carries PEFT adapters; pass the plain base model")
+    resolve_target_modules(model, config)            # raises, with the model untouched, if the targets are wrong
+    cfg = copy.deepcopy(config)
+    cfg._register_custom_module({nn.Linear: GroupedLoraLinear, Conv1D: GroupedLoraLinear})   # this config only
+    requires_grad, had_peft_config = {n: p.requires_grad for n, p in model.named_parameters()}, hasattr(model, "peft_config")
+    try: return MCLModel(get_peft_model(model, cfg), cfg)
+    except BaseException:                            # also KeyboardInterrupt: never leave half the layers wrapped
+        _undo_injection(model, requires_grad, had_peft_config)
+        raise
 
 # %% ../nbs/04_model.ipynb #28cefd3f
 @patch(as_prop=True)
@@ -381,6 +415,41 @@ def _hypothesis_ids(self: MCLModel, positions: Tensor) -> Tensor:
     "Winners as positions among the G active hypotheses -> hypothesis ids (-1, no winner, stays -1)."
     if self.selection.hyps is None: return positions
     return torch.where(positions >= 0, self.selection.index(positions.device)[positions.clamp(min=0)], -1)
+
+# %% ../nbs/04_model.ipynb #63676ffe
+@patch
+def _winner_only_forward(self: MCLModel, labels: Tensor, inputs: dict, G: int, B: int, counted: Tensor) -> MCLOutput:
+    "Hard WTA: the G*B-row forward without autograd, then each sample recomputed with gradient by its winner only."
+    c, sel, dev = self.mcl_config, self.selection, labels.device
+    shift = not self.is_encoder_decoder
+    training = any(m.training for m in self.model.modules())          # only then can the forward draw dropout masks
+    if training and self.checkpointing():
+        raise ValueError("winner-only backward cannot run under activation (gradient) checkpointing: the checkpoint recomputes "
+                         "the forward during backward, outside the winners' row selection and dropout replay; disable "
+                         "checkpointing (the winner-only path keeps about 1/K of the activations already) or use winner_only_backward=False")
+    record = DropoutRecorder() if training else nullcontext()
+    with torch.no_grad(), record:                                      # dropout masks applied and kept (as booleans)
+        out = self.model(**duplicate_batch(inputs, G, B))
+        nll = sequence_nll(out.logits, labels.repeat(G, *([1] * (labels.dim() - 1))), c.loss_reduction, shift=shift)
+    del out
+    hyp_losses = nll.view(G, B).T                                      # (B, G), no gradient
+    positions = wta_winners(hyp_losses, tie_breaking=c.tie_breaking)   # (B,) among the G active hypotheses, -1: none finite
+    positions = positions.masked_fill(~counted, -1)                    # no target: no winner
+    winners = self._hypothesis_ids(positions)                          # hypothesis ids
+    rows = positions.clamp(min=0) * B + torch.arange(B, device=dev)    # each winner's row in the G*B pass (row 0's: unused)
+    replay = DropoutReplay(record.records, rows, num_rows=G * B) if training else nullcontext()
+    before = rng_state(dev) if training else None
+    with replay, sel.select_rows(winners.clamp(min=0), check_range=False):   # argmin indices: in range
+        out = self.model(**inputs)                                     # B rows, row b with hypothesis winners[b]
+    if training:
+        replay.check_done()
+        if not same_rng_state(rng_state(dev), before):
+            raise RuntimeError("winner-only backward: the recompute drew random numbers that the full pass's record does not "
+                               "hold; the base model uses randomness that cannot be replayed: use winner_only_backward=False")
+    win_nll = sequence_nll(out.logits, labels, c.loss_reduction, shift=shift)    # (B,) with gradient
+    win_nll = torch.where(positions >= 0, win_nll, 0.0)                # samples without a winner weigh nothing
+    loss = win_nll.sum() / (positions >= 0).sum().clamp(min=1)
+    return MCLOutput(loss=loss, hyp_losses=hyp_losses, winners=winners, outputs=out)
 
 # %% ../nbs/04_model.ipynb #13144894
 def _reorder_blocks(x: Tensor, order: Tensor) -> Tensor:
@@ -618,72 +687,3 @@ def from_peft_adapters(cls: MCLModel, model: nn.Module, adapter_dirs: Sequence, 
 def merge_and_unload(self: MCLModel, hypothesis: int) -> nn.Module:
     "Merge hypothesis k into the base weights and return the plain transformers model (this MCLModel is spent)."
     with self.hypothesis(hypothesis): return self.peft_model.merge_and_unload()
-
-# %% ../nbs/04_model.ipynb #6818f204
-def _check_base_model(model, where: str):
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"{where} takes the base model object (e.g. AutoModelForCausalLM.from_pretrained(path)), "
-                        f"not a {type(model).__name__}: got {model!r}")
-
-def _undo_injection(model: nn.Module, requires_grad: dict, had_peft_config: bool):
-    "Put every original layer back in place of a peft layer, and the parameters' requires_grad as they were."
-    for name, m in [(n, m) for n, m in model.named_modules() if n and isinstance(m, BaseTunerLayer)]:
-        parent, _, attr = name.rpartition(".")
-        if isinstance(model.get_submodule(parent) if parent else model, BaseTunerLayer): continue   # inside a layer undone above
-        setattr(model.get_submodule(parent) if parent else model, attr, m.get_base_layer())
-    for n, p in model.named_parameters(): p.requires_grad_(requires_grad.get(n, p.requires_grad))
-    if not had_peft_config and hasattr(model, "peft_config"): del model.peft_config
-
-def get_mcl_model(
-    model: nn.Module,     # a transformers model (causal LM, encoder-decoder, ...); modified in place like peft does
-    config: MCLConfig,    # LoRA fields + num_hyps and the WTA settings
-) -> MCLModel:
-    "Put K grouped LoRA adapters on `model`'s target layers; the base weights are frozen. On any failure the model is as it was."
-    _check_base_model(model, "get_mcl_model")
-    if not isinstance(config, MCLConfig):
-        raise TypeError(f"config must be an MCLConfig; got {type(config).__name__} (wrap its fields: MCLConfig(**lora_fields, num_hyps=K))")
-    if isinstance(model, (PeftModel, MCLModel)) or any(isinstance(m, BaseTunerLayer) for m in model.modules()):
-        raise ValueError(f"{type(model).__name__} already carries PEFT adapters; pass the plain base model")
-    resolve_target_modules(model, config)            # raises, with the model untouched, if the targets are wrong
-    cfg = copy.deepcopy(config)
-    cfg._register_custom_module({nn.Linear: GroupedLoraLinear, Conv1D: GroupedLoraLinear})   # this config only
-    requires_grad, had_peft_config = {n: p.requires_grad for n, p in model.named_parameters()}, hasattr(model, "peft_config")
-    try: return MCLModel(get_peft_model(model, cfg), cfg)
-    except BaseException:                            # also KeyboardInterrupt: never leave half the layers wrapped
-        _undo_injection(model, requires_grad, had_peft_config)
-        raise
-
-# %% ../nbs/04_model.ipynb #63676ffe
-@patch
-def _winner_only_forward(self: MCLModel, labels: Tensor, inputs: dict, G: int, B: int, counted: Tensor) -> MCLOutput:
-    "Hard WTA: the G*B-row forward without autograd, then each sample recomputed with gradient by its winner only."
-    c, sel, dev = self.mcl_config, self.selection, labels.device
-    shift = not self.is_encoder_decoder
-    training = any(m.training for m in self.model.modules())          # only then can the forward draw dropout masks
-    if training and self.checkpointing():
-        raise ValueError("winner-only backward cannot run under activation (gradient) checkpointing: the checkpoint recomputes "
-                         "the forward during backward, outside the winners' row selection and dropout replay; disable "
-                         "checkpointing (the winner-only path keeps about 1/K of the activations already) or use winner_only_backward=False")
-    record = DropoutRecorder() if training else nullcontext()
-    with torch.no_grad(), record:                                      # dropout masks applied and kept (as booleans)
-        out = self.model(**duplicate_batch(inputs, G, B))
-        nll = sequence_nll(out.logits, labels.repeat(G, *([1] * (labels.dim() - 1))), c.loss_reduction, shift=shift)
-    del out
-    hyp_losses = nll.view(G, B).T                                      # (B, G), no gradient
-    positions = wta_winners(hyp_losses, tie_breaking=c.tie_breaking)   # (B,) among the G active hypotheses, -1: none finite
-    positions = positions.masked_fill(~counted, -1)                    # no target: no winner
-    winners = self._hypothesis_ids(positions)                          # hypothesis ids
-    rows = positions.clamp(min=0) * B + torch.arange(B, device=dev)    # each winner's row in the G*B pass (row 0's: unused)
-    replay = DropoutReplay(record.records, rows, num_rows=G * B) if training else nullcontext()
-    before = rng_state(dev) if training else None
-    with replay, sel.select_rows(winners.clamp(min=0), check_range=False):   # argmin indices: in range
-        out = self.model(**inputs)                                     # B rows, row b with hypothesis winners[b]
-    if training:
-        replay.check_done()
-        if not same_rng_state(rng_state(dev), before):
-            raise RuntimeError("winner-only backward: the recompute drew random numbers that the full pass's record does not "
-                               "hold; the base model uses randomness that cannot be replayed: use winner_only_backward=False")
-    win_nll = sequence_nll(out.logits, labels, c.loss_reduction, shift=shift)    # (B,) with gradient
-    win_nll = torch.where(positions >= 0, win_nll, 0.0)                # samples without a winner weigh nothing
-    loss = win_nll.sum() / (positions >= 0).sum().clamp(min=1)
-    return MCLOutput(loss=loss, hyp_losses=hyp_losses, winners=winners, outputs=out)
