@@ -6,7 +6,7 @@ TORCH_SPEC ?= torch==2.13.0
 BIN        := $(VENV)/bin
 STAMP      := $(VENV)/.lora_mcl-installed
 
-.PHONY: install assets test check-export nbtest pytest demo bench bench-smollm2 clean
+.PHONY: install assets test check-export nbtest pytest demo outputs docs bench bench-smollm2 clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,7 @@ check-export: install
 	  echo "nbdev-export/nbdev-clean changed files: lora_mcl/ is out of step with nbs/ or notebooks are not clean"; \
 	  git status --short lora_mcl nbs; exit 1; fi
 
+# nbs/experiments/markov.ipynb runs at demo size by default (2 minutes): pytest runs it smaller through papermill
 nbtest: install
 	$(BIN)/nbdev-test --n-workers 2 --skip-file-re "^markov\.ipynb$$"
 
@@ -52,6 +53,16 @@ pytest: install
 	$(BIN)/pytest -q -n 2
 
 test: check-export nbtest pytest
+
+# the teaching notebooks are committed executed: this regenerates their outputs (one thread per kernel, two at a time:
+# about 5 minutes) and nbs/outputs.json, the record of what they were made from; `make test` fails when it is stale
+outputs: install
+	$(BIN)/python tools/course.py outputs
+	$(BIN)/nbdev-clean
+
+# the static HTML site of the course, offline (nbconvert, no Quarto), into _docs/; it fails on a broken internal link
+docs: install
+	$(BIN)/python tools/course.py docs --out _docs
 
 # the paper's first Markov setting (hard WTA, K=2) next to MLE, through papermill: under 2 minutes on 2 CPU cores;
 # one progress line per evaluation, then the summary; the executed notebook and the figures are left in runs/demo/

@@ -136,9 +136,15 @@ def _clear_outputs(out: Path):
 def _local_kernel_manager():
     "Jupyter's kernel manager, talking to its kernel over local IPC sockets where the OS has them (no TCP port, no 'unencrypted TCP' warning)."
     from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.paths import jupyter_runtime_dir
     if os.name == "nt": return AsyncKernelManager
     class LocalKernelManager(AsyncKernelManager):
-        def __init__(self, **kwargs): kwargs.setdefault("transport", "ipc"); super().__init__(**kwargs)
+        def __init__(self, **kwargs):            # the sockets go to Jupyter's runtime folder (by default: the kernel's working folder)
+            import uuid
+            Path(jupyter_runtime_dir()).mkdir(parents=True, exist_ok=True)
+            kwargs.setdefault("transport", "ipc")
+            kwargs.setdefault("ip", os.path.join(jupyter_runtime_dir(), f"lora-mcl-{uuid.uuid4().hex[:12]}"))
+            super().__init__(**kwargs)
     return LocalKernelManager
 
 def run_notebook(

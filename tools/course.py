@@ -95,8 +95,13 @@ def _execute(rel: str, timeout: int = 1200) -> tuple[str, dict, float]:
     import nbformat
     from nbclient import NotebookClient
     from jupyter_client.manager import AsyncKernelManager
-    class LocalKernelManager(AsyncKernelManager):                      # IPC sockets: no TCP port, no TCP warning
-        def __init__(self, **kw): kw.setdefault("transport", "ipc"); super().__init__(**kw)
+    from jupyter_core.paths import jupyter_runtime_dir
+    import uuid
+    class LocalKernelManager(AsyncKernelManager):                      # IPC sockets in Jupyter's runtime folder: no TCP port
+        def __init__(self, **kw):
+            Path(jupyter_runtime_dir()).mkdir(parents=True, exist_ok=True)
+            kw.setdefault("transport", "ipc"); kw.setdefault("ip", os.path.join(jupyter_runtime_dir(), f"lora-mcl-{uuid.uuid4().hex[:12]}"))
+            super().__init__(**kw)
     path = NBS / rel
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(_MODULES_CELL))
@@ -125,6 +130,28 @@ def _clean_outputs(rel: str, nb) -> list[str]:
                 if h in text: problems.append(f"nbs/{rel}, code cell {i}: its output names a path of this machine ({h})")
     return problems
 
+_FIGURE = re.compile(r"^# figure: (\S+)")
+
+def export_figures(nb) -> list[str]:
+    "A code cell that opens with `# figure: PATH` has its figure written to PATH (relative to the repository): the README's pictures."
+    import base64
+    written = []
+    for c in nb.cells:
+        m = _FIGURE.match(c.source) if c.cell_type == "code" else None
+        if not m: continue
+        png = next((o["data"]["image/png"] for o in c.outputs if "image/png" in o.get("data", {})), None)
+        if png is None: raise RuntimeError(f"a cell marked '# figure: {m.group(1)}' drew no figure")
+        (ROOT / m.group(1)).parent.mkdir(parents=True, exist_ok=True)
+        (ROOT / m.group(1)).write_bytes(base64.b64decode(png)); written.append(m.group(1))
+    return written
+
+def results_files(rel: str) -> list[str]:
+    "The committed result files a notebook reads: every file under each `results/<experiment>/` folder its source names."
+    text = "".join("".join(c["source"]) for c in _load(NBS / rel)["cells"] if c["cell_type"] == "code")
+    dirs = sorted(set(re.findall(r"results/([\w.\-]+)/", text)))
+    return [str(p.relative_to(ROOT)) for d in dirs if (ROOT / "results" / d).is_dir()
+            for p in sorted((ROOT / "results" / d).rglob("*")) if p.is_file() and not p.name.endswith(".ipynb")]
+
 def outputs(notebooks=None, workers: int = 2) -> dict:
     "Execute the teaching notebooks in place (one thread each, `workers` at a time) and record what they were made from."
     notebooks = list(notebooks or EXECUTED)
@@ -135,13 +162,16 @@ def outputs(notebooks=None, workers: int = 2) -> dict:
            "TQDM_DISABLE": "1", "TOKENIZERS_PARALLELISM": "false"}
     os.environ.update(env)                                  # inherited by the kernels: one thread each, the same results on any machine
     manifest = json.loads(MANIFEST.read_text()) if MANIFEST.is_file() else {}
-    with ProcessPoolExecutor(workers) as pool:
+    import multiprocessing
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:   # fork breaks the kernels' IPC
         for rel, res, seconds in pool.map(_execute, notebooks):
             nb = res["nb"]
             problems = _clean_outputs(rel, nb)
             if problems: raise RuntimeError("\n".join(problems))
             nbformat.write(nb, NBS / rel)
-            manifest[rel] = {"source": source_hash(rel), "modules": module_hashes(res["modules"]), "seconds": round(seconds, 1)}
+            for path in export_figures(nb): print(f"  wrote {path} from its figure cell")
+            manifest[rel] = {"source": source_hash(rel), "modules": module_hashes(res["modules"] + results_files(rel)),
+                             "seconds": round(seconds, 1)}
             print(f"executed nbs/{rel} in {seconds:.0f} s ({len(res['modules'])} lora_mcl modules)", flush=True)
     MANIFEST.write_text(json.dumps(dict(sorted(manifest.items())), indent=1) + "\n")
     return manifest
@@ -156,8 +186,6 @@ def stale() -> list[str]:
         if rec["source"] != source_hash(rel): why.append(f"nbs/{rel}: the notebook changed after its outputs were made")
         for m, h in module_hashes(rec["modules"]).items():
             if h != rec["modules"][m]: why.append(f"nbs/{rel}: {m}, which it imports, changed after its outputs were made")
-        code = [c for c in _load(NBS / rel)["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
-        if code and not any(c.get("outputs") for c in code): why.append(f"nbs/{rel}: no code cell has an output")
     return why
 
 def outputs_size() -> dict:
@@ -322,7 +350,7 @@ class _Refs(HTMLParser):
 
 def check_links(site: Path) -> list[str]:
     "Every internal link and image of every page resolves to a file of the site (and an anchor of that page, where it names one)."
-    site, parsed, broken = Path(site), {}, []
+    site, parsed, broken = Path(site).resolve(), {}, []
     def parse(p: Path):
         if p not in parsed:
             r = _Refs(); r.feed(p.read_text(errors="replace")); parsed[p] = r
@@ -331,11 +359,12 @@ def check_links(site: Path) -> list[str]:
         for url in parse(page).refs:
             parts = urlsplit(url)
             if parts.scheme or parts.netloc or url.startswith(("data:", "mailto:", "javascript:")): continue
-            target = (page.parent / unquote(parts.path)).resolve() if parts.path else page
+            target = (page.parent / unquote(parts.path)).resolve() if parts.path else page.resolve()
             where = f"{page.relative_to(site)}: {url}"
-            if not target.is_relative_to(site.resolve()): broken.append(f"{where} (outside the site)"); continue
+            if not target.is_relative_to(site): broken.append(f"{where} (outside the site)"); continue
             if not target.is_file(): broken.append(f"{where} (no such file)"); continue
-            if parts.fragment and target.suffix == ".html" and unquote(parts.fragment) not in parse(target).ids:
+            ids = parse(target).ids if target.suffix == ".html" else set()
+            if parts.fragment and target.suffix == ".html" and parts.fragment not in ids and unquote(parts.fragment) not in ids:
                 broken.append(f"{where} (no anchor {parts.fragment!r})")
     return broken
 
