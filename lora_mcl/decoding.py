@@ -30,7 +30,7 @@ class RowCounter:
     def __repr__(self): return f"RowCounter(rows={self.rows}, calls={self.calls})"
 
 @contextmanager
-def count_forward_rows(model: nn.Module):
+def count_forward_rows(model: nn.Module):   # the model whose forward rows are counted (its transformers model is hooked)
     "Within this context, count rows and calls of the model's forward (decoder steps for encoder-decoders)."
     counter, target = RowCounter(), hf_model(model)
     def hook(mod, args, kwargs):
@@ -48,17 +48,17 @@ def count_forward_rows(model: nn.Module):
 def diverse_beam_search(
     model: nn.Module,                  # a transformers model, a peft model, or an MCLModel inside `with model.hypothesis(k)`
     input_ids: Optional[Tensor] = None,  # (B, T) prompt (decoder-only, left-padded) or encoder input
-    attention_mask: Optional[Tensor] = None,
+    attention_mask: Optional[Tensor] = None,   # (B, T), 1 for tokens and 0 for padding
     inputs_embeds: Optional[Tensor] = None,  # (B, T, d) instead of input_ids (decoder-only prefix embeddings, encoder input)
     num_groups: int = 2,               # G: one returned candidate per group by default
     beams_per_group: int = 1,          # b
     diversity_penalty: float = 0.5,    # lambda >= 0
-    max_new_tokens: int = 20,
+    max_new_tokens: int = 20,          # tokens generated at most
     min_new_tokens: int = 0,           # EOS is forbidden before this many new tokens
-    length_penalty: float = 1.0,
+    length_penalty: float = 1.0,       # beam scores are divided by length ** length_penalty
     num_return_per_group: int = 1,     # best hypotheses kept from each group (<= b)
     eos_token_id: Optional[int] = None,  # default: the model's generation config
-    pad_token_id: Optional[int] = None,
+    pad_token_id: Optional[int] = None,   # default: the model's generation config
 ) -> Tensor:                           # (B, G * num_return_per_group, new tokens), group-major per input, padded
     "Group (diverse) beam search with a Hamming diversity penalty, batched over inputs and groups."
     if isinstance(model, MCLModel) and (model.selection.hyps is None or len(model.selection.hyps) != 1):
@@ -169,39 +169,39 @@ def _trim(seqs: Tensor, pad: int, eos: Optional[int]) -> Tensor:
 @dataclass
 class MCLDecoding:
     "LoRA-MCL: each of the K hypotheses decoded with beam `num_beams` (needs an MCLModel with K hypotheses); `order_by_score`: candidates ranked by p(k|c) (a scoring head)."
-    num_beams: int = 1
-    name: str = "LoRA-MCL"
-    order_by_score: bool = False
+    num_beams: int = 1                 # beams per hypothesis: K*num_beams rows in all
+    name: str = "LoRA-MCL"             # the method's name in tables and progress bars
+    order_by_score: bool = False       # rank each input's K candidates by p(k|c) (needs a scoring head)
 
 @dataclass
 class BeamSearch:
     "The top K of one beam search of width `num_beams` (None means K: the equal-budget width for MCL with beam 1)."
-    num_beams: Optional[int] = None
-    name: str = "beam search"
+    num_beams: Optional[int] = None    # beam width; None means K
+    name: str = "beam search"          # the method's name in tables and progress bars
 
 @dataclass
 class DiverseBeamSearch:
     "K groups of `beams_per_group` beams with a Hamming diversity penalty; the best of each group."
-    beams_per_group: int = 1
-    diversity_penalty: float = 0.5
-    name: str = "diverse beam search"
+    beams_per_group: int = 1           # b: beams in each of the K groups
+    diversity_penalty: float = 0.5     # lambda >= 0: the Hamming penalty on tokens chosen by earlier groups at the same step
+    name: str = "diverse beam search"  # the method's name in tables and progress bars
 
 @dataclass
 class Sampling:
     "K independent samples (ancestral with temperature, optionally top-k / nucleus / typical)."
-    temperature: float = 1.0
-    top_k: int = 0
-    top_p: float = 1.0
-    typical_p: float = 1.0
-    seed: Optional[int] = None       # torch seed set before each batch, for reproducible candidates
-    name: str = "sampling"
+    temperature: float = 1.0           # softmax temperature
+    top_k: int = 0                     # keep the k most likely tokens (0: all)
+    top_p: float = 1.0                 # nucleus: the smallest set of tokens with this much probability (1: all)
+    typical_p: float = 1.0             # locally typical sampling mass (1: off)
+    seed: Optional[int] = None         # torch seed set before each batch, for reproducible candidates
+    name: str = "sampling"             # the method's name in tables and progress bars
 
 @dataclass
 class TestTimeAugmentation:
     "K user-supplied input transformations (batch dict -> batch dict), each decoded with beam `num_beams`."
-    transforms: Sequence[Callable[[dict], dict]] = field(default_factory=list)
-    num_beams: int = 1
-    name: str = "TTA"
+    transforms: Sequence[Callable[[dict], dict]] = field(default_factory=list)   # K functions, batch dict -> augmented batch dict
+    num_beams: int = 1                 # beams per augmented copy
+    name: str = "TTA"                  # the method's name in tables and progress bars
 
 DECODING_METHODS = (MCLDecoding, BeamSearch, DiverseBeamSearch, Sampling, TestTimeAugmentation)
 
@@ -215,7 +215,13 @@ def _pad_stack(parts: list, pad: int) -> Tensor:
     return torch.cat([nn.functional.pad(p, (0, L - p.shape[-1]), value=pad) for p in parts], 1)
 
 @torch.no_grad()
-def decode_candidates(model: nn.Module, batch: dict, method, num_candidates: int, **generate_kwargs) -> Tensor:
+def decode_candidates(
+    model: nn.Module,         # an MCLModel for MCLDecoding; any generating model (peft, transformers, MCL inside `hypothesis(k)`) otherwise
+    batch: dict,              # model inputs: input_ids / attention_mask, or inputs_embeds, or encoder inputs
+    method,                   # MCLDecoding, BeamSearch, DiverseBeamSearch, Sampling, TestTimeAugmentation, or an object with .decode
+    num_candidates: int,      # K, candidates per input
+    **generate_kwargs,        # passed to generate: max_new_tokens, min_new_tokens, eos_token_id, do_sample, ...
+) -> Tensor:                  # (B, K, L) new-token ids, padded with the pad id
     "K candidates per input as new-token ids, shape (B, K, L), padded with the pad id; same shape for every method."
     K = int(num_candidates)
     if K < 1: raise ValueError(f"num_candidates={num_candidates!r} must be >= 1")
@@ -264,8 +270,16 @@ def decode_candidates(model: nn.Module, batch: dict, method, num_candidates: int
     raise TypeError(f"unknown decoding method {method!r}; use one of {[m.__name__ for m in DECODING_METHODS]}")
 
 # %% ../nbs/09_decoding.ipynb #7bbf188e
-def generate_candidates(model: nn.Module, tokenizer, sources: Sequence[str], method, num_candidates: int, batch_size: int = 16,
-                        progress: bool = True, **generate_kwargs) -> list[list[str]]:
+def generate_candidates(
+    model: nn.Module,          # as for decode_candidates
+    tokenizer,                 # its tokenizer; padding_side="left" for a decoder-only model
+    sources: Sequence[str],    # one text per input
+    method,                    # a decoding method, as for decode_candidates
+    num_candidates: int,       # K, candidates per input
+    batch_size: int = 16,      # inputs decoded per call
+    progress: bool = True,     # a progress bar over batches
+    **generate_kwargs,         # passed to generate
+) -> list[list[str]]:          # K strings per source
     "K candidate strings per source text."
     if isinstance(sources, str): raise TypeError("sources must be a list of strings, one per input")
     hf = hf_model(model)
@@ -280,8 +294,13 @@ def generate_candidates(model: nn.Module, tokenizer, sources: Sequence[str], met
     return out
 
 # %% ../nbs/09_decoding.ipynb #2f5638cd
-def reference_batches(tokenizer, sources: Sequence[str], references: Sequence[Sequence[str]], encoder_decoder: bool = False,
-                      batch_size: int = 16):
+def reference_batches(
+    tokenizer,                                # the model's tokenizer
+    sources: Sequence[str],                   # one text per input
+    references: Sequence[Sequence[str]],      # the references of each input (at least one)
+    encoder_decoder: bool = False,            # True: sources are encoder inputs and references decoder labels
+    batch_size: int = 16,                     # (source, reference) rows per batch
+):
     "Yield model batches (input_ids, attention_mask, labels) with one row per (source, reference) pair."
     if len(sources) != len(references):
         raise ValueError(f"{len(sources)} sources but {len(references)} reference lists: give one list per source")
@@ -309,7 +328,11 @@ def reference_batches(tokenizer, sources: Sequence[str], references: Sequence[Se
             yield {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
 @torch.no_grad()
-def oracle_nll(model: nn.Module, batches, progress: bool = False) -> dict:
+def oracle_nll(
+    model: nn.Module,         # an MCLModel (min over its hypotheses), or any model scored as one hypothesis
+    batches,                  # batches with labels, e.g. from reference_batches
+    progress: bool = False,   # a progress bar over batches
+) -> dict:
     "Per-token teacher-forced NLL of each reference: min over hypotheses (oracle), mean, and per hypothesis."
     from lora_mcl.losses import sequence_nll
     hf = hf_model(model)

@@ -22,7 +22,7 @@ __all__ = ['HypothesisSelection', 'StackedLoraWeight', 'GroupedLoraLinear']
 # %% ../nbs/02_layers.ipynb #aa23cf35
 class HypothesisSelection:
     "Which hypotheses the grouped layers apply: `None` = all K (rows hypothesis-major), a tuple of indices, or one per row."
-    def __init__(self, num_hyps: int):
+    def __init__(self, num_hyps: int):   # K, the hypotheses the layers hold
         self.num_hyps, self.hyps, self._index = num_hyps, None, {}
         self.rows: Optional[Tensor] = None   # (N,) hypothesis of each row, set by `select_rows` (takes precedence over `hyps`)
 
@@ -154,7 +154,7 @@ class GroupedLoraLinear(nn.Module, LoraLayer):
         if N % G:
             raise RuntimeError(f"grouped LoRA layer got {N} rows, not a multiple of the {G} active hypotheses; "
                                "call it through MCLModel (which duplicates the batch) or select one hypothesis")
-        xa = torch.bmm(x.reshape(G, -1, self.in_features), A.transpose(1, 2))      # (G, M, r)
+        xa = torch.bmm(x.reshape(G, -1, self.in_features), A.transpose(1, 2))      # (G, B*T, r)
         if result.dtype == xa.dtype and result.is_contiguous():
             out = torch.baddbmm(result.view(G, -1, self.out_features), xa, B.transpose(1, 2), alpha=s)
             return out.view(result.shape)

@@ -91,7 +91,11 @@ def score_matrix(metric, candidates, references) -> list[np.ndarray]:
     refs = check_references(references, len(cands))
     return [np.array([m(c, rs) for c in cs], dtype=float) for cs, rs in zip(cands, refs)]
 
-def oracle_of_k(metric, candidates, references) -> dict:
+def oracle_of_k(
+    metric,                   # a metric name ("BLEU", "chrF", "TER") or a SentenceMetric (which declares its direction)
+    candidates,               # per input, its K candidate strings
+    references,               # per input, its reference strings
+) -> dict:
     "Mean over inputs of the best candidate's score (max or min as the metric declares), the chosen indices, and the mean score."
     m = _metric(metric)
     S = score_matrix(m, candidates, references)
@@ -239,7 +243,11 @@ def _score_tokenized(gts: dict, res: dict, metrics, scorers) -> dict:
                 out[name] = (float(corpus), np.asarray(per, dtype=float))
     return out
 
-def caption_metrics(candidates, references, metrics=CAPTION_METRICS) -> dict:
+def caption_metrics(
+    candidates,               # per input, its K candidate captions
+    references,               # per input, its reference captions
+    metrics=CAPTION_METRICS,  # which COCO metrics (BLEU-1..4, METEOR, ROUGE-L, CIDEr-D; SPICE is unavailable offline)
+) -> dict:
     """Caption metrics of K candidates per input: per metric, the mean over the K candidate sets (`{m}`), the oracle
     (`oracle_{m}`: per input the candidate with the best per-input score, then the corpus score of that selection),
     and the per-input score arrays (`per_input[m]`, shape (N, K))."""
@@ -279,8 +287,13 @@ def mt_metrics(
     return {"BLEU": float(sb.corpus_bleu(list(candidates), streams).score),
             "chrF": float(sb.corpus_chrf(list(candidates), streams).score)}
 
-def evaluate_candidates(candidates, references, caption: bool = False, caption_names: Sequence = CAPTION_METRICS,
-                        sentence_metric="BLEU") -> dict:
+def evaluate_candidates(
+    candidates,                             # per input, its K candidate strings
+    references,                             # per input, its reference strings
+    caption: bool = False,                  # also the COCO caption metrics (needs Java)
+    caption_names: Sequence = CAPTION_METRICS,  # which COCO metrics, with caption=True
+    sentence_metric="BLEU",                 # the sentence metric of the oracle (a name or a SentenceMetric)
+) -> dict:
     "One row of quality, oracle quality and diversity for K candidates per input."
     cands = check_candidates(candidates)
     refs = check_references(references, len(cands))
@@ -306,7 +319,13 @@ def evaluate_candidates(candidates, references, caption: bool = False, caption_n
     return row
 
 # %% ../nbs/08_metrics.ipynb #71cc5d5e
-def plot_quality_diversity(rows: dict, quality: str = "oracle_BLEU", diversity: str = "mBLEU-4", ax=None, path=None):
+def plot_quality_diversity(
+    rows: dict,                       # {method name: its evaluate_candidates row}
+    quality: str = "oracle_BLEU",     # the row key on the vertical axis
+    diversity: str = "mBLEU-4",       # the row key on the horizontal axis (lower: more diverse)
+    ax=None,                          # draw into these matplotlib axes (default: a new figure)
+    path=None,                        # save the figure there
+):
     "Scatter {method: row} on the (diversity, quality) plane; saves to `path` when given; returns the axes."
     plt = require("matplotlib.pyplot", "metrics", "plot_quality_diversity")
     missing = [(name, key) for name, r in rows.items() for key in (quality, diversity) if key not in r]
@@ -323,7 +342,10 @@ def plot_quality_diversity(rows: dict, quality: str = "oracle_BLEU", diversity: 
 # %% ../nbs/08_metrics.ipynb #245d98bb
 class LanguageIdentifier:
     "Character n-gram (1..n) naive Bayes language identification, trained on example texts per language."
-    def __init__(self, texts: dict, n: int = 3, alpha: float = 0.5):
+    def __init__(self,
+                 texts: dict,         # {language: training texts}, at least two languages
+                 n: int = 3,          # character n-gram length
+                 alpha: float = 0.5): # additive smoothing of the n-gram counts
         if len(texts) < 2: raise ValueError(f"need example texts in at least two languages; got {list(texts)}")
         empty = [l for l, ts in texts.items() if not any(words(t) for t in ts)]
         if empty: raise ValueError(f"no example text with words for {empty}")

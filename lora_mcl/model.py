@@ -115,7 +115,9 @@ STATE_NAME = "mcl_state.json"                        # training state that is no
 # %% ../nbs/04_model.ipynb #ea922471
 class MCLModel(nn.Module):
     "K LoRA hypotheses on one frozen Hugging Face model, trained with a winner-takes-all loss."
-    def __init__(self, peft_model: PeftModel, config: MCLConfig):
+    def __init__(self,
+                 peft_model: PeftModel,   # the peft model holding the grouped layers (get_mcl_model builds it)
+                 config: MCLConfig):      # its configuration
         super().__init__()
         self.peft_model, self.mcl_config = peft_model, config
         self.selection = HypothesisSelection(config.num_hyps)

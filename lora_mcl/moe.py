@@ -20,7 +20,9 @@ ROUTER_NAME = "moe_router.safetensors"
 
 class MoEModel(MCLModel):
     "K LoRA experts on one frozen model, mixed by a router on the context; trained by mixture likelihood."
-    def __init__(self, peft_model, config: MCLConfig):
+    def __init__(self,
+                 peft_model,           # the peft model with the grouped layers (get_moe_model builds it)
+                 config: MCLConfig):   # its configuration
         super().__init__(peft_model, config)
         emb = self.model.get_input_embeddings()
         self.router = nn.Linear(emb.embedding_dim, config.num_hyps)
@@ -98,7 +100,10 @@ class MoEModel(MCLModel):
             for p in moe.router.parameters(): p.requires_grad_(False)
         return moe if is_trainable else moe.eval()
 
-def get_moe_model(model: nn.Module, config: MCLConfig) -> MoEModel:
+def get_moe_model(
+    model: nn.Module,      # any transformers model (frozen)
+    config: MCLConfig,     # LoRA fields as for LoRA-MCL; num_hyps is the number of experts
+) -> MoEModel:
     "Put K LoRA experts and a router on `model` (same LoRA fields as LoRA-MCL; `num_hyps` = number of experts)."
     if config.scoring_head:
         raise ValueError("scoring_head=True: a LoRA-MoE model has its router, which is its p(k|c) already; set scoring_head=False")
@@ -113,10 +118,10 @@ from dataclasses import dataclass
 @dataclass
 class MoEDecoding:
     "LoRA-MoE decoding: `routing='expert'` (each expert once) or `'stochastic'` (K experts drawn from the router)."
-    routing: str = "stochastic"
-    num_beams: int = 1
-    seed: Optional[int] = None
-    name: str = "LoRA-MoE"
+    routing: str = "stochastic"      # "expert": each expert once; "stochastic": K experts drawn from the router
+    num_beams: int = 1               # beams per candidate
+    seed: Optional[int] = None       # torch seed of the router draws
+    name: str = "LoRA-MoE"           # the method's name in tables and progress bars
     def __post_init__(self):
         if self.routing not in ("expert", "stochastic"):
             raise ValueError(f"routing={self.routing!r}: use 'expert' or 'stochastic'")

@@ -56,7 +56,10 @@ def _check_sft_args(config, args, kwargs: dict):
 # %% ../nbs/16_sft.ipynb #795ed313
 class MCLSFTTrainer(MCLTrainerMixin, SFTTrainer):
     "TRL's `SFTTrainer` for an `MCLModel`: TRL's data handling (prompt-completion and conversational datasets, chat templates, completion-only loss) with `MCLTrainer`'s objective, logs, evaluation and checkpoints."
-    def __init__(self, model: MCLModel = None, args=None, **kwargs):
+    def __init__(self,
+                 model: MCLModel = None,   # the MCLModel to train
+                 args=None,                # trl.SFTConfig
+                 **kwargs):                # everything else SFTTrainer takes: train_dataset, processing_class, ...
         if not isinstance(model, MCLModel):
             raise TypeError(f"MCLSFTTrainer trains an MCLModel (from get_mcl_model); got {type(model).__name__}")
         _check_sft_args(model.mcl_config, args, kwargs)
@@ -229,10 +232,11 @@ def prompt_texts(tokenizer, prompts) -> list[str]:
 
 @torch.no_grad()
 def generate_completions(
-    model, tokenizer,
+    model,                       # an MCLModel (or any model, with a method other than MCLDecoding)
+    tokenizer,                   # its tokenizer (the chat template formats conversations)
     prompts,                     # texts or conversations
-    max_new_tokens: int = 64,
-    batch_size: int = 8,
+    max_new_tokens: int = 64,    # tokens generated at most per candidate
+    batch_size: int = 8,         # prompts per generate call
     method=None,                 # a decoding method of lora_mcl.decoding; default MCLDecoding(): one candidate per hypothesis
     num_candidates: int = None,  # K (default: the MCLModel's number of hypotheses)
     **generate_kwargs,           # e.g. do_sample=True, top_p=0.9 to sample each hypothesis (default: greedy)
@@ -256,9 +260,12 @@ def generate_completions(
     return out
 
 def completion_metrics(
-    model: MCLModel, tokenizer,
+    model: MCLModel,             # the trained model
+    tokenizer,                   # its tokenizer
     rows,                        # prompts with their completions (the references)
-    max_new_tokens: int = 64, batch_size: int = 8, **generate_kwargs,
+    max_new_tokens: int = 64,    # tokens generated at most per candidate
+    batch_size: int = 8,         # prompts per generate call
+    **generate_kwargs,           # passed to generate (e.g. do_sample=True)
 ) -> dict:                       # evaluate_candidates' row (oracle BLEU, pairwise BLEU, references covered, ...) and the candidates
     "Quality and diversity of the K candidates of each prompt against all its completions."
     from lora_mcl.metrics import evaluate_candidates

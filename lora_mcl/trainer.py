@@ -24,9 +24,9 @@ __all__ = ['mcl_metrics', 'MCLProgressCallback', 'MCLTrainerMixin', 'MCLTrainer'
 def mcl_metrics(
     hyp_losses: Tensor,        # (N, K) per-sample loss of each hypothesis
     wta_mode: str = "wta",     # the training objective, for `loss`
-    epsilon: float = 0.0,
-    temperature: float = 1.0,
-    temperature_final: float = 0.0,
+    epsilon: float = 0.0,      # relaxed: the losers' mass, for `loss`
+    temperature: float = 1.0,  # annealed: the current temperature, for `loss`
+    temperature_final: float = 0.0,   # annealed: below this the loss is hard WTA
 ) -> dict[str, float]:
     "Objective, oracle (min over K) loss, mean hypothesis loss, per-hypothesis losses and win rates of a loss matrix."
     L = hyp_losses.detach().double()
@@ -56,7 +56,10 @@ class MCLProgressCallback(ProgressCallback):
 
 class MCLTrainerMixin:
     "What makes a `transformers.Trainer` (or a subclass such as TRL's `SFTTrainer`) train an `MCLModel`; put it first in the bases."
-    def __init__(self, model: MCLModel = None, args: TrainingArguments = None, **kwargs):
+    def __init__(self,
+                 model: MCLModel = None,             # the MCLModel to train (LoRA-MoE: a MoEModel)
+                 args: TrainingArguments = None,     # transformers' training arguments
+                 **kwargs):                          # everything else the Trainer takes: datasets, collator, callbacks, ...
         if not isinstance(model, MCLModel):
             raise TypeError(f"{type(self).__name__} trains an MCLModel (from get_mcl_model); got {type(model).__name__}")
         super().__init__(model=model, args=args, **kwargs)

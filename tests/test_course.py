@@ -48,7 +48,7 @@ def test_stale_outputs_are_detected(tmp_path, monkeypatch):
     assert course.stale() == []
     with open(tmp_path / "lora_mcl" / "losses.py", "a") as f: f.write("\n# changed\n")
     nb = json.loads((tmp_path / "nbs" / "02_layers.ipynb").read_text())
-    nb["cells"][-2]["source"].append("\n# changed")
+    next(c for c in nb["cells"] if c["cell_type"] == "code")["source"].append("\n# changed")
     (tmp_path / "nbs" / "02_layers.ipynb").write_text(json.dumps(nb))
     why = "\n".join(course.stale())
     assert "nbs/02_layers.ipynb: the notebook changed" in why, why
@@ -64,6 +64,18 @@ def test_teaching_notebooks_show_figures():
         draws = sum("plt.show()" in "".join(c["source"]) and "widgets.interact" not in "".join(c["source"])   # a widget needs a kernel
                     for c in cells if c["cell_type"] == "code")
         assert pngs >= draws > 0 or draws == 0, f"nbs/{rel}: {draws} cells draw a figure, {pngs} figures in its committed outputs"
+
+
+def test_the_public_api_documents_every_parameter():
+    "Every name `lora_mcl` exports documents each of its parameters (docments, or a config field's help)."
+    import inspect, lora_mcl
+    missing = {}
+    for name in lora_mcl.__all__:
+        obj = getattr(lora_mcl, name)
+        if inspect.isfunction(obj) or inspect.isclass(obj):
+            bare = [k for k, d in course.parameter_docs(obj).items() if not d]
+            if bare: missing[name] = bare
+    assert not missing, f"parameters without documentation: {missing}"
 
 
 def test_readme_is_a_front_page():

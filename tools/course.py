@@ -28,8 +28,9 @@ USE = ["01_config.ipynb", "04a_scoring.ipynb", "10_moe.ipynb", "16_sft.ipynb", "
        "11_bench.ipynb", "02a_replay.ipynb", "03_testing.ipynb", "00a_extras.ipynb"]
 REPRODUCE = ["experiments/emergence.ipynb", "experiments/quality_diversity.ipynb", "experiments/hf_finetune.ipynb",
              "experiments/sft_languages.ipynb", "experiments/captioning.ipynb", "experiments/translation.ipynb"]
-ORDER = LEARN + USE + REPRODUCE
-EXECUTED = LEARN                                 # committed with their outputs (figures included)
+RESULTS = ["results/markov.ipynb", "results/beyond_the_paper.ipynb", "results/trl_languages.ipynb"]   # read results/, run nothing
+ORDER = LEARN + USE + REPRODUCE + RESULTS
+EXECUTED = LEARN + RESULTS                       # committed with their outputs (figures included)
 NEXT_ID = "next-link"                            # the id of the cell that ends each notebook with its link
 PAGES = ["README.md", "docs/guide.md", "results/README.md"]   # markdown pages of the site besides the notebooks
 
@@ -52,7 +53,7 @@ def _rel(src: str, dst: str) -> str: return os.path.relpath(NBS / dst, (NBS / sr
 
 def next_link_text(rel: str) -> str:
     i = ORDER.index(rel)
-    section = lambda r: "Learn" if r in LEARN else "Use" if r in USE else "Reproduce"
+    section = lambda r: "Learn" if r in LEARN else "Use" if r in USE else "Reproduce" if r in REPRODUCE else "Results"
     if i + 1 < len(ORDER):
         nxt = ORDER[i + 1]
         return f"**Next** ({section(nxt).lower()}): [{title(nxt)}]({_rel(rel, nxt)}) · [the reading path]({_rel(rel, 'index.ipynb')})"
@@ -79,8 +80,8 @@ def next_links(check: bool = False) -> list[str]:
 def _sha(data: bytes) -> str: return hashlib.sha256(data).hexdigest()[:16]
 
 def source_hash(rel: str) -> str:
-    "A hash of what a notebook says (cell types and sources; not outputs, metadata or its closing link)."
-    cells = [(c["cell_type"], "".join(c["source"])) for c in _load(NBS / rel)["cells"] if c.get("id") != NEXT_ID]
+    "A hash of what a notebook runs: its code cells' sources, in order (prose, outputs and metadata do not change the outputs)."
+    cells = ["".join(c["source"]) for c in _load(NBS / rel)["cells"] if c["cell_type"] == "code"]
     return _sha(json.dumps(cells).encode())
 
 def module_hashes(modules) -> dict:
@@ -221,11 +222,11 @@ def _nav(here: str) -> str:
     up = lambda target: html.escape(os.path.relpath(target, Path(here).parent))
     link = lambda target, text: f'<a href="{up(target)}"{" class=here" if target == here else ""}>{html.escape(text)}</a>'
     parts = [f'<a class="home" href="{up("index.html")}">lora_mcl</a>']
-    for name, group in (("Learn", LEARN), ("Use", USE), ("Reproduce", REPRODUCE)):
+    for name, group in (("Learn", LEARN), ("Use", USE), ("Reproduce", REPRODUCE), ("Results", RESULTS)):
         parts.append(f"<h2>{name}</h2>")
         parts += [link("nbs/" + _page_of(r), title(r)) for r in group]
     parts += ["<h2>Reference</h2>", link("api.html", "API reference"), link("docs/guide.html", "The guide"),
-              link("results/README.html", "Results"), link("README.html", "README")]
+              link("results/README.html", "All results and run logs"), link("README.html", "README")]
     return '<nav class="site">' + "\n".join(parts) + "</nav>"
 
 _LINK = re.compile(r'(href|src)="([^"]+)"')
@@ -253,12 +254,20 @@ def _wrap(body: str, here: str, page_title: str, head: str = "", md: bool = Fals
 def _notebook_page(rel: str, site: Path, copied: set) -> str:
     import nbformat
     from nbconvert import HTMLExporter
-    exp = HTMLExporter(template_name="lab")
-    nb = nbformat.read(NBS / rel, as_version=4)
-    for c in nb.cells:                                     # nbdev directives are for the exporter, not the reader
-        if c.cell_type == "code": c.source = "\n".join(l for l in c.source.splitlines() if not l.startswith("#|"))
-    body, _ = exp.from_notebook_node(nb)
     here = "nbs/" + _page_of(rel)
+    mathjax = os.path.relpath("mathjax/MathJax.js", Path(here).parent) + "?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+    exp = HTMLExporter(template_name="lab", exclude_input_prompt=True, exclude_output_prompt=True, mathjax_url=mathjax)
+    nb = nbformat.read(NBS / rel, as_version=4)
+    cells = []
+    for c in nb.cells:                                     # nbdev directives are for the exporter, not the reader
+        if c.cell_type == "code":
+            if any(l.strip() in ("#| hide", "#|hide") for l in c.source.splitlines()): continue
+            c.source = "\n".join(l for l in c.source.splitlines() if not l.startswith("#|")).strip("\n")
+            if not c.source.strip() and not c.get("outputs"): continue
+        cells.append(c)
+    first_md = next((i for i, c in enumerate(cells) if c.cell_type == "markdown"), 0)
+    nb.cells = [cells[first_md]] + cells[:first_md] + cells[first_md + 1:]      # the title first (nbdev puts imports above it)
+    body, _ = exp.from_notebook_node(nb)
     head_end, body_start = body.index("</head>"), body.index("<body")
     body_open_end = body.index(">", body_start) + 1
     head = body[body.index("<head>") + 6:head_end]
@@ -273,10 +282,25 @@ def _markdown_page(repo_rel: str, site: Path, copied: set) -> str:
     first = next((l[2:] for l in text.splitlines() if l.startswith("# ")), repo_rel)
     return _rewrite_links(_wrap(body, _page_of(repo_rel), first, md=True), repo_rel, site, copied)
 
+def parameter_docs(obj) -> dict:
+    "{parameter: its documentation or None} of a function or class: docments (comments beside the parameters), or a dataclass field's `help`."
+    if inspect.isclass(obj) and issubclass(obj, BaseException): return {}
+    import dataclasses
+    from fastcore.docments import docments
+    try: docs = {k: v.get("docment") for k, v in docments(obj, full=True).items() if k not in ("return", "self")}
+    except Exception: docs = {}
+    try: sig = inspect.signature(obj)
+    except (TypeError, ValueError): sig = None            # builtin-based classes (exceptions)
+    var = {n for n, p in (sig.parameters.items() if sig else []) if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+    docs = {k: v for k, v in docs.items() if k not in var}
+    if inspect.isclass(obj) and dataclasses.is_dataclass(obj):       # a config: its own fields, documented by `help`
+        own = set(vars(obj).get("__annotations__", {}))
+        docs = {f.name: docs.get(f.name) or f.metadata.get("help") for f in dataclasses.fields(obj) if f.name in own}
+    return docs
+
 def _api_page() -> str:
     "Every public name of every exported module: its signature, its docstring, and its parameters' documentation (docments)."
     import importlib
-    from fastcore.docments import docments
     modidx = importlib.import_module("lora_mcl._modidx").d["syms"]
     out = ["<h1>API reference</h1><p>Every function and class the notebooks export, module by module, with the notebook "
            "that defines it. Parameters are documented where they are declared (docments).</p>"]
@@ -294,12 +318,10 @@ def _api_page() -> str:
             except (TypeError, ValueError): sig = "(...)"
             out.append(f"<div class='api'><h3 id='{mod}.{name}'>{name}</h3><div class='sig'>{html.escape(name + sig)}</div>"
                        f"<p>{html.escape(inspect.getdoc(obj) or '')}</p>")
-            try: docs = docments(obj, full=True)
-            except Exception: docs = {}
-            rows = [(k, v.get("anno"), v.get("docment")) for k, v in docs.items() if k != "return" and v.get("docment")]
+            rows = parameter_docs(obj)
             if rows:
                 out.append("<table><tr><th>parameter</th><th>documentation</th></tr>" + "".join(
-                    f"<tr><td><code>{html.escape(k)}</code></td><td>{html.escape(d)}</td></tr>" for k, _, d in rows) + "</table>")
+                    f"<tr><td><code>{html.escape(k)}</code></td><td>{html.escape(d or '')}</td></tr>" for k, d in rows.items()) + "</table>")
             out.append("</div>")
     return "\n".join(out)
 
@@ -310,6 +332,9 @@ def docs(out: Path = ROOT / "_docs") -> Path:
     out.mkdir(parents=True)
     copied: set = set()
     t0 = time.time()
+    try: import jupyter_server_mathjax
+    except ImportError: raise ImportError("the site renders math with a local MathJax: pip install jupyter-server-mathjax (in the dev extra)") from None
+    shutil.copytree(Path(jupyter_server_mathjax.__file__).parent / "static", out / "mathjax")
     for rel in ORDER:
         page = out / "nbs" / _page_of(rel)
         page.parent.mkdir(parents=True, exist_ok=True)
@@ -321,7 +346,8 @@ def docs(out: Path = ROOT / "_docs") -> Path:
     (out / "api.html").write_text(_wrap(_api_page(), "api.html", "API reference", md=True))
     groups = [("Learn", "read in this order: the idea, the library bottom-up, one experiment", LEARN),
               ("Use", "the rest of the library, what you call when you wrap your own model", USE),
-              ("Reproduce", "the experiment notebooks (papermill), run alone or as sweeps", REPRODUCE)]
+              ("Reproduce", "the experiment notebooks (papermill), run alone or as sweeps", REPRODUCE),
+              ("Results", "what was measured: tables over seeds, figures, the command of every row, a reading", RESULTS)]
     idx = ["<h1>lora_mcl</h1><p>LoRA-MCL: K LoRA adapters on one frozen Hugging Face model, trained winner-takes-all, so that "
            "each adapter specialises on one mode of an ambiguous target. The notebooks are the source and read as a course.</p>"]
     if (ROOT / "docs/images/idea.png").is_file():
