@@ -318,7 +318,7 @@ def _api_page() -> str:
             except (TypeError, ValueError): sig = "(...)"
             out.append(f"<div class='api'><h3 id='{mod}.{name}'>{name}</h3><div class='sig'>{html.escape(name + sig)}</div>"
                        f"<p>{html.escape(inspect.getdoc(obj) or '')}</p>")
-            rows = parameter_docs(obj)
+            rows = {k: d for k, d in parameter_docs(obj).items() if d}
             if rows:
                 out.append("<table><tr><th>parameter</th><th>documentation</th></tr>" + "".join(
                     f"<tr><td><code>{html.escape(k)}</code></td><td>{html.escape(d or '')}</td></tr>" for k, d in rows.items()) + "</table>")
