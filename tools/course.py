@@ -120,10 +120,18 @@ _VOLATILE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")     # terminal colour codes
 def _clean_outputs(rel: str, nb) -> list[str]:
     "Keep what a reader should see: drop stderr (warnings, progress bars) and execution metadata; refuse machine paths."
     problems, here = [], [str(ROOT), str(Path.home()), "/tmp/"]
+    nb.metadata.pop("widgets", None)                          # widget state: random ids, and nothing a static reader can see
     for i, c in enumerate(nb.cells):
         if c.cell_type != "code": continue
         c.metadata.pop("execution", None)
-        c.outputs = [o for o in c.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+        kept = []
+        for o in c.outputs:
+            if o.output_type == "stream" and o.name == "stderr": continue
+            if "application/vnd.jupyter.widget-view+json" in o.get("data", {}): continue
+            if o.output_type == "stream" and kept and kept[-1].output_type == "stream" and kept[-1].name == o.name:
+                kept[-1].text += o.text; continue                 # one block per stream, however the kernel flushed it
+            kept.append(o)
+        c.outputs = kept
         for o in c.outputs:
             if o.output_type == "stream": o.text = _VOLATILE.sub("", o.text)
             text = json.dumps({k: v for k, v in o.items() if k != "data"}) + json.dumps(o.get("data", {}).get("text/plain", ""))
@@ -149,7 +157,7 @@ def export_figures(nb) -> list[str]:
 def results_files(rel: str) -> list[str]:
     "The committed result files a notebook reads: every file under each `results/<experiment>/` folder its source names."
     text = "".join("".join(c["source"]) for c in _load(NBS / rel)["cells"] if c["cell_type"] == "code")
-    dirs = sorted(set(re.findall(r"results/([\w.\-]+)/", text)))
+    dirs = sorted(d.name for d in (ROOT / "results").iterdir() if d.is_dir() and (f"results/{d.name}/" in text or f'"{d.name}"' in text))
     return [str(p.relative_to(ROOT)) for d in dirs if (ROOT / "results" / d).is_dir()
             for p in sorted((ROOT / "results" / d).rglob("*")) if p.is_file() and not p.name.endswith(".ipynb")]
 
