@@ -194,7 +194,7 @@ def stale() -> list[str]:
         if rec is None: why.append(f"nbs/{rel}: never executed by `make outputs`"); continue
         if rec["source"] != source_hash(rel): why.append(f"nbs/{rel}: the notebook changed after its outputs were made")
         for m, h in module_hashes(rec["modules"]).items():
-            if h != rec["modules"][m]: why.append(f"nbs/{rel}: {m}, which it imports, changed after its outputs were made")
+            if h != rec["modules"][m]: why.append(f"nbs/{rel}: {m}, which it {'reads' if m.startswith('results/') else 'imports'}, changed after its outputs were made")
     return why
 
 def outputs_size() -> dict:
