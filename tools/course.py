@@ -5,6 +5,7 @@ HTML site.
     python tools/course.py next-links [--check]    # write (or check) the "Next" link that ends every notebook
     python tools/course.py outputs [NOTEBOOK ...]  # execute the teaching notebooks in place (`make outputs`)
     python tools/course.py stale                   # which committed outputs no longer match their sources
+    python tools/course.py sizes                   # the bytes of committed outputs, per notebook
     python tools/course.py docs [--out _docs]      # the static HTML site (`make docs`), then its link check
 
 Written by hand (it is tooling, not part of the `lora_mcl` package)."""
@@ -62,7 +63,7 @@ def next_link_text(rel: str) -> str:
 def next_links(check: bool = False) -> list[str]:
     "Write the cell that ends every notebook with a link to the next one; with check, only list the notebooks that lack it."
     wrong = []
-    missing = sorted(str(p.relative_to(NBS)) for p in NBS.glob("**/*.ipynb") if ".ipynb_checkpoints" not in p.parts) 
+    missing = sorted(str(p.relative_to(NBS)) for p in NBS.glob("**/*.ipynb") if ".ipynb_checkpoints" not in p.parts)
     missing = [m for m in missing if m not in ORDER]
     if missing: raise ValueError(f"notebooks not in the reading order (tools/course.py ORDER): {missing}")
     for rel in ORDER:
@@ -154,12 +155,14 @@ def export_figures(nb) -> list[str]:
         (ROOT / m.group(1)).write_bytes(base64.b64decode(png)); written.append(m.group(1))
     return written
 
+_DATA = (".json", ".png", ".csv", ".jsonl")                 # what a results page reads (not the READMEs, configs or scripts)
+
 def results_files(rel: str) -> list[str]:
     "The committed result files a notebook reads: every file under each `results/<experiment>/` folder its source names."
     text = "".join("".join(c["source"]) for c in _load(NBS / rel)["cells"] if c["cell_type"] == "code")
     dirs = sorted(d.name for d in (ROOT / "results").iterdir() if d.is_dir() and (f"results/{d.name}/" in text or f'"{d.name}"' in text))
     return [str(p.relative_to(ROOT)) for d in dirs if (ROOT / "results" / d).is_dir()
-            for p in sorted((ROOT / "results" / d).rglob("*")) if p.is_file() and not p.name.endswith(".ipynb")]
+            for p in sorted((ROOT / "results" / d).rglob("*")) if p.is_file() and p.suffix in _DATA]
 
 def outputs(notebooks=None, workers: int = 2) -> dict:
     "Execute the teaching notebooks in place (one thread each, `workers` at a time) and record what they were made from."
@@ -181,8 +184,8 @@ def outputs(notebooks=None, workers: int = 2) -> dict:
             for path in export_figures(nb): print(f"  wrote {path} from its figure cell")
             manifest[rel] = {"source": source_hash(rel), "modules": module_hashes(res["modules"] + results_files(rel)),
                              "seconds": round(seconds, 1)}
+            MANIFEST.write_text(json.dumps(dict(sorted(manifest.items())), indent=1) + "\n")    # after each: a later failure keeps this one
             print(f"executed nbs/{rel} in {seconds:.0f} s ({len(res['modules'])} lora_mcl modules)", flush=True)
-    MANIFEST.write_text(json.dumps(dict(sorted(manifest.items())), indent=1) + "\n")
     return manifest
 
 def stale() -> list[str]:
