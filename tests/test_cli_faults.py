@@ -32,13 +32,18 @@ def wait_for(path: Path, proc, timeout=120):
         time.sleep(0.2)
 
 
+def _default_sigint():
+    "Ctrl-C as in a terminal: a shell's background job (`cmd &`) starts with SIGINT ignored, and its children inherit that."
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_interrupted_sweep_writes_its_summary_and_is_not_reused(tmp_path):
     nb = slow_notebook(tmp_path / "slow.ipynb")
     cfg = tmp_path / "s.yaml"
     cfg.write_text(f"notebook: {nb}\nname: s\nparameters: {{pause: 60.0}}\npoints:\n  - {{label: fast, pause: 0.0}}\n"
                    "  - {label: slow}\n  - {label: never}\nsummary: [square]\n")
     proc = subprocess.Popen(CLI + ["sweep", str(cfg), "--root", str(tmp_path / "runs")], cwd=tmp_path, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, preexec_fn=_default_sigint)
     wait_for(tmp_path / "runs" / "s" / "label=slow" / "metrics.json", proc)
     time.sleep(1.0)
     os.killpg(proc.pid, signal.SIGINT)                    # as Ctrl-C in a terminal: the whole process group
@@ -56,7 +61,7 @@ def test_two_runs_into_one_folder(tmp_path):
     nb = slow_notebook(tmp_path / "slow.ipynb")
     out = tmp_path / "out"
     first = subprocess.Popen(CLI + ["run", str(nb), "-p", "pause", "30", "--out", str(out)], cwd=tmp_path, text=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, preexec_fn=_default_sigint)
     try:
         wait_for(out / "metrics.json", first)
         second = subprocess.run(CLI + ["run", str(nb), "-p", "x", "3", "--out", str(out)], cwd=tmp_path, text=True,
