@@ -19,8 +19,8 @@ from .extras import require
 
 # %% auto #0
 __all__ = ['DONE_NAME', 'LOCK_NAME', 'SWEEP_KEYS', 'shipped_dirs', 'list_shipped', 'resolve', 'notebook_parameters',
-           'parse_value', 'check_value', 'check_parameters', 'run_label', 'run_lock', 'run_notebook', 'load_sweep',
-           'metric_at', 'finished_run', 'sweep', 'write_summary', 'main']
+           'parse_value', 'check_value', 'check_parameters', 'run_label', 'run_lock', 'local_kernel_manager',
+           'run_notebook', 'load_sweep', 'metric_at', 'finished_run', 'sweep', 'write_summary', 'main']
 
 # %% ../nbs/07_runner.ipynb #09711c73
 def _package_root() -> Path:
@@ -133,7 +133,7 @@ def _clear_outputs(out: Path):
     "What an earlier run into `out` left that this run would otherwise mix with its own: completion marker, metrics, TensorBoard events."
     for p in [out / DONE_NAME, out / "metrics.json", *out.glob("**/events.out.tfevents.*")]: p.unlink(missing_ok=True)
 
-def _local_kernel_manager():
+def local_kernel_manager():
     "Jupyter's kernel manager, talking to its kernel over local IPC sockets where the OS has them (no TCP port, no 'unencrypted TCP' warning)."
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.paths import jupyter_runtime_dir
@@ -169,7 +169,7 @@ def run_notebook(
         t0 = time.time()
         pm.execute_notebook(str(notebook), str(executed), parameters=parameters, kernel_name=kernel,
                             progress_bar=progress and not print_output, stdout_file=sys.stdout if print_output else None,
-                            kernel_manager_class=_local_kernel_manager(), cwd=str(Path.cwd()))
+                            kernel_manager_class=local_kernel_manager(), cwd=str(Path.cwd()))
         cells = [c for c in json.loads(executed.read_text())["cells"] if c["cell_type"] == "code" and c["source"]]
         if any(c.get("execution_count") is None for c in cells):
             raise RuntimeError(f"{executed}: papermill returned but not every cell ran; the run is not finished")

@@ -96,19 +96,12 @@ def _execute(rel: str, timeout: int = 1200) -> tuple[str, dict, float]:
     "Execute one notebook in its folder; return (rel, the notebook with outputs, seconds). Runs in a worker process."
     import nbformat
     from nbclient import NotebookClient
-    from jupyter_client.manager import AsyncKernelManager
-    from jupyter_core.paths import jupyter_runtime_dir
-    import uuid
-    class LocalKernelManager(AsyncKernelManager):                      # IPC sockets in Jupyter's runtime folder: no TCP port
-        def __init__(self, **kw):
-            Path(jupyter_runtime_dir()).mkdir(parents=True, exist_ok=True)
-            kw.setdefault("transport", "ipc"); kw.setdefault("ip", os.path.join(jupyter_runtime_dir(), f"lora-mcl-{uuid.uuid4().hex[:12]}"))
-            super().__init__(**kw)
+    from lora_mcl.runner import local_kernel_manager                   # the runner's: IPC sockets, no TCP port
     path = NBS / rel
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(_MODULES_CELL))
     t0 = time.time()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", kernel_manager_class=LocalKernelManager,
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", kernel_manager_class=local_kernel_manager(),
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     seconds = time.time() - t0
     probe = nb.cells.pop()
@@ -116,7 +109,7 @@ def _execute(rel: str, timeout: int = 1200) -> tuple[str, dict, float]:
     modules = sorted(os.path.relpath(f, ROOT) for f in files if f and Path(f).resolve().is_relative_to(ROOT))
     return rel, {"nb": nb, "modules": modules}, seconds
 
-_VOLATILE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")     # terminal colour codes
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")         # terminal colour codes
 
 def _clean_outputs(rel: str, nb) -> list[str]:
     "Keep what a reader should see: drop stderr (warnings, progress bars) and execution metadata; refuse machine paths."
@@ -134,7 +127,7 @@ def _clean_outputs(rel: str, nb) -> list[str]:
             kept.append(o)
         c.outputs = kept
         for o in c.outputs:
-            if o.output_type == "stream": o.text = _VOLATILE.sub("", o.text)
+            if o.output_type == "stream": o.text = _ANSI.sub("", o.text)
             text = json.dumps({k: v for k, v in o.items() if k != "data"}) + json.dumps(o.get("data", {}).get("text/plain", ""))
             for h in here:
                 if h in text: problems.append(f"nbs/{rel}, code cell {i}: its output names a path of this machine ({h})")
