@@ -13,7 +13,7 @@ _EXPORTS = {
     "trainer": ["MCLTrainer", "MCLTrainerMixin", "mcl_metrics"],
     "sft": ["MCLSFTTrainer", "expand_completions", "load_completions", "generate_completions", "completion_metrics"],  # the trl extra
     "metrics": ["evaluate_candidates", "plot_quality_diversity", "caption_metrics", "mt_metrics", "oracle_of_k", "MetricUnavailable",
-                "LanguageIdentifier"],
+                "LanguageIdentifier", "StyleIdentifier"],
     "decoding": ["decode_candidates", "generate_candidates", "diverse_beam_search", "oracle_nll", "reference_batches", "count_forward_rows",
                  "MCLDecoding", "BeamSearch", "DiverseBeamSearch", "Sampling", "TestTimeAugmentation"],
     "moe": ["MoEModel", "MoEDecoding", "get_moe_model"],

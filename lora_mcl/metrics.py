@@ -21,7 +21,7 @@ __all__ = ['SENTENCE_BLEU', 'SENTENCE_CHRF', 'SENTENCE_TER', 'SENTENCE_METRICS',
            'check_candidates', 'check_references', 'SentenceMetric', 'score_matrix', 'oracle_of_k', 'words', 'mbleu4',
            'pairwise_bleu', 'div_n', 'distinct_n', 'vocabulary_size', 'references_covered', 'loo_multi_ref_bleu',
            'spice_available', 'ptb_tokenize', 'caption_metrics', 'mt_metrics', 'evaluate_candidates',
-           'plot_quality_diversity', 'LanguageIdentifier']
+           'plot_quality_diversity', 'LanguageIdentifier', 'StyleIdentifier']
 
 # %% ../nbs/08_metrics.ipynb #a714746d
 class MetricUnavailable(RuntimeError):
@@ -373,3 +373,16 @@ class LanguageIdentifier:
     def accuracy(self, texts: dict) -> dict:
         "Fraction of held-out texts labelled with their own language, per language."
         return {l: float(np.mean([self(t) == l for t in ts])) for l, ts in texts.items()}
+
+# %% ../nbs/08_metrics.ipynb #a8132399
+class StyleIdentifier(LanguageIdentifier):
+    "Word unigram and bigram naive Bayes (case kept) over texts of one language in several styles, trained on examples per style."
+    def __init__(self,
+                 texts: dict,          # {style: training texts}, at least two styles
+                 alpha: float = 0.1):  # additive smoothing of the n-gram counts
+        super().__init__(texts, n=2, alpha=alpha)
+
+    def _grams(self, text: str) -> list[str]:
+        w = re.findall(r"\w+|[^\w\s]", text)
+        return w + [f"{a} {b}" for a, b in zip(w, w[1:])]
+
