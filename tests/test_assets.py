@@ -15,6 +15,11 @@ def test_assets_are_installed():
     from lora_mcl.assets import tuxpaint_root
     assert smollm2_available(), "SmolLM2 is not installed: `make assets` failed or was not run"
     assert len(load_tuxpaint(tuxpaint_root(), ("en", "fr"))) > 700, "Tux Paint stamps incomplete: `make assets`"
+    from lora_mcl.assets import emoji_available, bible_file
+    from lora_mcl.captioning import efficientnet_lite0
+    assert emoji_available(), "CLDR names or the emoji font are not installed: `make assets`"
+    for code in ("kjv", "asv", "web", "ylt", "dar", "rwebster", "akjv"): assert bible_file(code).is_file()
+    efficientnet_lite0()
 
 
 needs_smollm2 = pytest.mark.skipif(not smollm2_available(), reason="SmolLM2 not installed: run `make assets`")
@@ -84,3 +89,18 @@ def test_smollm2_captioner_trains_on_tuxpaint_images():
     cap.eval()
     cands = cap.caption(images[:2], MCLDecoding(), 2, max_new_tokens=5)
     assert len(cands) == 2 and all(len(c) == 2 for c in cands)
+
+
+@pytest.mark.skipif(not tuxpaint_available(), reason="Tux Paint not installed: run `make assets`")
+def test_efficientnet_features_of_real_stamps(tmp_path):
+    "EfficientNet-Lite0's ImageNet features of real stamps, cached: a second call reads the cache and gives the same tensor."
+    from lora_mcl.captioning import efficientnet_lite0, CachedImageFeatures
+    try: backbone = efficientnet_lite0()
+    except ImportError as e:
+        if REQUIRED: raise
+        pytest.skip(str(e))
+    paths = [s.image for s in load_tuxpaint(languages=("en",))[:3]]
+    feats = CachedImageFeatures(backbone, "efficientnet-lite0", size=224, cache=tmp_path)
+    x = feats(paths, progress=False)
+    assert x.shape == (3, 1280, 7, 7) and torch.isfinite(x.float()).all() and len(list(tmp_path.glob("*.pt"))) == 3
+    assert torch.equal(feats(paths, progress=False), x)

@@ -111,3 +111,34 @@ def test_coco_json_with_test_file(tmp_path):
     m = json.loads((Path(res["out_dir"]) / "metrics.json").read_text())
     assert (m["summary"]["num_train"], m["summary"]["num_test"], m["params"]["K"]) == (9, 3, 2)
     assert m["rows"]["LoRA-MCL (annealed)"]["num_inputs"] == 3
+
+def test_pretrained_encoder_path_with_cached_features(tmp_path):
+    "encoder='tiny-random': a frozen backbone's feature maps cached on disk per image, LLaVA's projector, every method through MCLTrainer."
+    params = {"encoder": "tiny-random", "prefix_tokens": 4, "steps": 4, "align_steps": 5, "languages": ["en", "fr"], "moe": False,
+              "mle_decodings": ["beam"]}
+    res = run_notebook(NB, params, out_dir=tmp_path / "enc")
+    m = json.loads((Path(res["out_dir"]) / "metrics.json").read_text())
+    assert set(m["rows"]) == {"LoRA-MCL (relaxed)", "LoRA-MCL (annealed)", "LoRA-MLE beam"} and m["params"]["encoder"] == "tiny-random"
+    cache = Path(res["out_dir"]) / "feature_cache"
+    assert len(list(cache.glob("*.pt"))) == 12                       # one file per distinct image (the fixture trains and tests on all 12)
+    assert m["rows"]["LoRA-MCL (relaxed)"]["forward_rows"] > 0 and m["rows"]["LoRA-MLE beam"]["forward_rows"] > 0
+
+def test_encoder_errors(tmp_path):
+    from papermill.exceptions import PapermillExecutionError
+    with pytest.raises(PapermillExecutionError, match="encoder='resnet'; expected 'scratch', 'efficientnet-lite0' or 'tiny-random'"):
+        run_notebook(NB, {"encoder": "resnet", "steps": 2}, out_dir=tmp_path / "bad")
+    with pytest.raises(PapermillExecutionError, match="must be a square number"):
+        run_notebook(NB, {"encoder": "tiny-random", "prefix_tokens": 8, "steps": 2}, out_dir=tmp_path / "bad2")
+    with pytest.raises(PapermillExecutionError, match="mle_decodings=\\['greedy'\\]"):
+        run_notebook(NB, {"mle_decodings": ["greedy"], "steps": 2, "align_steps": 2}, out_dir=tmp_path / "bad3")
+
+
+from lora_mcl.assets import emoji_available
+
+@pytest.mark.skipif(not emoji_available(), reason="CLDR names or the emoji font not installed: run `make assets`")
+def test_emoji_images_smoke(tmp_path):
+    "data='emoji': CLDR-named emoji rendered once, captioned in two languages (a few images, tiny LM)."
+    res = run_notebook(NB, {"data": "emoji", "max_images": 12, "languages": ["en", "fr"], "steps": 4, "align_steps": 5, "moe": False,
+                            "mle_decodings": ["beam"]}, out_dir=tmp_path / "emoji")
+    m = json.loads((Path(res["out_dir"]) / "metrics.json").read_text())
+    assert m["summary"]["num_train"] + m["summary"]["num_test"] >= 10 and m["params"]["K"] == 2
