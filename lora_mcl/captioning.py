@@ -24,7 +24,7 @@ from .decoding import BeamSearch, decode_candidates, hf_model
 
 # %% auto #0
 __all__ = ['EFFICIENTNET_HINT', 'load_coco_captions', 'load_caption_csv', 'ImagePrefixEncoder', 'align_encoder',
-           'efficientnet_lite0', 'CachedImageFeatures', 'FeatureProjector', 'PrefixCaptioner']
+           'efficientnet_lite0', 'CachedFeatures', 'CachedImageFeatures', 'FeatureProjector', 'PrefixCaptioner']
 
 # %% ../nbs/13_captioning.ipynb #c3deb64e
 def load_coco_captions(json_path, image_dir=None) -> list[dict]:   # [{"id", "path", "captions"}], ordered by image id
@@ -140,45 +140,55 @@ def efficientnet_lite0() -> nn.Module:
 
 
 # %% ../nbs/13_captioning.ipynb #9d73d1fb
-class CachedImageFeatures:
-    "A frozen image backbone whose feature map of each image file is computed once and cached on disk."
+class CachedFeatures:
+    "Outputs of a frozen encoder, computed once per input file and cached on disk, keyed by the file's content."
     def __init__(self,
-                 backbone: nn.Module,          # torchvision-style: `extract_features`, `forward_features` or a plain call -> (B, C, h, w) or (B, S, C)
-                 name: str,                    # names the cache folder: change it when the weights change
-                 size: int = 224,              # images are composited on white and resized to size x size
-                 mean: float = 0.5, std: float = 0.5,   # input scaling after [0, 1]: (x - mean) / std
-                 cache=None,                   # folder (default: cache_dir()/features/<name>-<size>)
+                 name: str,                    # names the cache folder: change it when the encoder or its settings change
+                 cache=None,                   # folder (default: cache_dir()/features/<name>)
                  batch_size: int = 32,
                  dtype: torch.dtype = torch.float16):   # stored and returned in this dtype (half the disk and memory of fp32)
         if not re.fullmatch(r"[\w.+-]+", name): raise ValueError(f"name={name!r}; expected letters, digits, '.', '_', '+' or '-' (it names a folder)")
-        self.backbone, self.name, self.size, self.mean, self.std = backbone.eval().requires_grad_(False), name, size, mean, std
-        self.cache = Path(cache) if cache is not None else cache_dir() / "features" / f"{name}-{size}"
-        self.batch_size, self.dtype = batch_size, dtype
+        self.name, self.batch_size, self.dtype = name, batch_size, dtype
+        self.cache = Path(cache) if cache is not None else cache_dir() / "features" / name
 
-    def _forward(self, x: Tensor) -> Tensor:
-        b = self.backbone
-        f = b.extract_features(x) if hasattr(b, "extract_features") else b.forward_features(x) if hasattr(b, "forward_features") else b(x)
-        if not isinstance(f, Tensor) or f.dim() not in (3, 4):
-            raise ValueError(f"the backbone {self.name!r} gave {type(f).__name__} {tuple(getattr(f, 'shape', ()))}; "
-                             "expected a feature map (B, C, h, w) or tokens (B, S, C)")
-        return f
+    def encode(self, paths: Sequence) -> Tensor: raise NotImplementedError   # a batch of files -> (b, ...) features
 
     def _file(self, path) -> Path: return self.cache / f"{hashlib.sha1(Path(path).read_bytes()).hexdigest()}.pt"
 
     @torch.no_grad()
-    def __call__(self, paths: Sequence, progress: bool = True) -> Tensor:   # (N, C, h, w) or (N, S, C)
-        "The features of each image file, from the cache or computed (and cached) in batches."
+    def __call__(self, paths: Sequence, progress: bool = True) -> Tensor:   # (N, ...)
+        "The features of each file, from the cache or computed (and cached) in batches."
         files = [self._file(p) for p in paths]
         todo = [i for i, f in enumerate(files) if not f.is_file()]
         if todo: self.cache.mkdir(parents=True, exist_ok=True)
-        for j in tqdm(range(0, len(todo), self.batch_size), desc=f"{self.name} features", disable=not progress or not todo,
-                      file=sys.stdout, mininterval=10):
+        for j in tqdm_text(range(0, len(todo), self.batch_size), desc=f"{self.name} features", disable=not progress or not todo,
+                           file=sys.stdout, mininterval=10):
             idx = todo[j:j + self.batch_size]
-            x = torch.stack([load_image(paths[i], self.size) for i in idx])            # (b, 3, size, size) in [0, 1]
-            for i, f in zip(idx, self._forward((x - self.mean) / self.std).to(self.dtype)):
+            for i, f in zip(idx, self.encode([paths[i] for i in idx]).to(self.dtype)):
                 tmp = files[i].with_suffix(f".{os.getpid()}.tmp")
                 torch.save(f.clone(), tmp); tmp.replace(files[i])                      # atomic: no half-written cache entry
         return torch.stack([torch.load(f, weights_only=True) for f in files])
+
+class CachedImageFeatures(CachedFeatures):
+    "A frozen image backbone whose feature map of each image file is computed once and cached on disk."
+    def __init__(self,
+                 backbone: nn.Module,          # torchvision-style: `extract_features`, `forward_features` or a plain call -> (B, C, h, w) or (B, S, C)
+                 name: str,                    # the backbone's name (the cache folder is <name>-<size>)
+                 size: int = 224,              # images are composited on white and resized to size x size
+                 mean: float = 0.5, std: float = 0.5,   # input scaling after [0, 1]: (x - mean) / std
+                 cache=None, batch_size: int = 32, dtype: torch.dtype = torch.float16):
+        super().__init__(f"{name}-{size}", cache, batch_size, dtype)
+        if cache is None: self.cache = cache_dir() / "features" / f"{name}-{size}"
+        self.backbone, self.backbone_name, self.size, self.mean, self.std = backbone.eval().requires_grad_(False), name, size, mean, std
+
+    def encode(self, paths: Sequence) -> Tensor:
+        x = (torch.stack([load_image(p, self.size) for p in paths]) - self.mean) / self.std     # (b, 3, size, size)
+        b = self.backbone
+        f = b.extract_features(x) if hasattr(b, "extract_features") else b.forward_features(x) if hasattr(b, "forward_features") else b(x)
+        if not isinstance(f, Tensor) or f.dim() not in (3, 4):
+            raise ValueError(f"the backbone {self.backbone_name!r} gave {type(f).__name__} {tuple(getattr(f, 'shape', ()))}; "
+                             "expected a feature map (B, C, h, w) or tokens (B, S, C)")
+        return f
 
 
 # %% ../nbs/13_captioning.ipynb #04130103

@@ -20,6 +20,8 @@ def test_assets_are_installed():
     assert emoji_available(), "CLDR names or the emoji font are not installed: `make assets`"
     for code in ("kjv", "asv", "web", "ylt", "dar", "rwebster", "akjv"): assert bible_file(code).is_file()
     efficientnet_lite0()
+    from lora_mcl.audio import whisper_path
+    assert (whisper_path() / "config.json").is_file()
 
 
 needs_smollm2 = pytest.mark.skipif(not smollm2_available(), reason="SmolLM2 not installed: run `make assets`")
