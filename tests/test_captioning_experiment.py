@@ -142,3 +142,29 @@ def test_emoji_images_smoke(tmp_path):
                             "mle_decodings": ["beam"]}, out_dir=tmp_path / "emoji")
     m = json.loads((Path(res["out_dir"]) / "metrics.json").read_text())
     assert m["summary"]["num_train"] + m["summary"]["num_test"] >= 10 and m["params"]["K"] == 2
+
+
+def test_folds_of_a_caption_file(tmp_path):
+    "folds=3: every item is tested in exactly one fold; the folds are drawn once, whatever the seed."
+    csv_path, audio = _clotho_fixture(tmp_path)
+    tested = []
+    for fold in range(3):
+        res = run_notebook(NB, {"data": str(csv_path), "media_dir": str(audio), "media": "sound", "folds": 3, "fold": fold, "seed": fold,
+                                "steps": 2, "align_steps": 2, "num_hyps": 2, "wta_modes": ["relaxed"], "baselines": False},
+                           out_dir=tmp_path / f"fold{fold}")
+        m = json.loads((Path(res["out_dir"]) / "metrics.json").read_text())
+        assert m["summary"]["num_train"] + m["summary"]["num_test"] == 12 and m["params"]["fold"] == fold
+        tested += m["summary"]["test_items"]
+    assert sorted(tested) == sorted(set(tested)) and len(tested) == 12
+
+
+from lora_mcl.audio import WHISPER_PACKAGES
+import importlib.util
+
+@pytest.mark.skipif(not all(importlib.util.find_spec(p) for p in WHISPER_PACKAGES), reason="Whisper-base not installed: run `make assets`")
+def test_whisper_encoder_smoke(tmp_path):
+    "media='sound' with encoder='whisper-base': Whisper's hidden states cached per clip, pooled by the projector; no TTA row."
+    res = run_notebook(NB, {"media": "sound", "encoder": "whisper-base", "languages": ["en", "fr"], "steps": 2, "align_steps": 2,
+                            "moe": False, "mle_decodings": ["beam"], "max_seconds": 1.0}, out_dir=tmp_path / "wh")
+    m = json.loads((Path(res["out_dir"]) / "metrics.json").read_text())
+    assert set(m["rows"]) == {"LoRA-MCL (relaxed)", "LoRA-MCL (annealed)", "LoRA-MLE beam"} and m["params"]["encoder"] == "whisper-base"
