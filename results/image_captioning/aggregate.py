@@ -35,7 +35,11 @@ for d in sorted((runs / "image_captioning_seeds").glob("label=pretrained-seed=*"
     mcl, beam = m["rows"]["LoRA-MCL (relaxed)"], m["rows"]["LoRA-MLE beam"]
     checks[f"seed={seed}"] = {"mcl_oracle_CIDEr-D_at_least_beam": mcl["oracle_CIDEr-D"] >= beam["oracle_CIDEr-D"],
                               "mcl_mBLEU-4_lower": mcl["mBLEU-4"] < beam["mBLEU-4"],
-                              "oracle_CIDEr-D_gap": mcl["oracle_CIDEr-D"] - beam["oracle_CIDEr-D"]}
+                              "oracle_CIDEr-D_gap": mcl["oracle_CIDEr-D"] - beam["oracle_CIDEr-D"],
+                              # the language each candidate slot writes most often on the test images, and how often
+                              "language_per_hypothesis": {n: {k: f"{max(v, key=v.get)} {max(v.values()):.2f}" for k, v in m["languages_per_hypothesis"][n].items()}
+                                                          for n in ("LoRA-MCL (relaxed)", "LoRA-MLE beam")},
+                              "held_out_max_win_rate_per_language": {l: max(r.values()) for l, r in m["held_out_win_rates"]["LoRA-MCL (relaxed)"].items()}}
     if seed == 0:
         for f in ("quality_diversity.png", "win_rates.png", "training.png"):
             if (d / f).is_file(): shutil.copy(d / f, here / f"pretrained_{f}")
