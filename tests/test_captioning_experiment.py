@@ -125,7 +125,7 @@ def test_pretrained_encoder_path_with_cached_features(tmp_path):
 
 def test_encoder_errors(tmp_path):
     from papermill.exceptions import PapermillExecutionError
-    with pytest.raises(PapermillExecutionError, match="encoder='resnet'; expected 'scratch', 'efficientnet-lite0' or 'tiny-random'"):
+    with pytest.raises(PapermillExecutionError, match="encoder='resnet'; expected 'scratch', 'efficientnet-lite0', 'tiny-random', 'whisper-base' or a transformers Whisper folder"):
         run_notebook(NB, {"encoder": "resnet", "steps": 2}, out_dir=tmp_path / "bad")
     with pytest.raises(PapermillExecutionError, match="must be a square number"):
         run_notebook(NB, {"encoder": "tiny-random", "prefix_tokens": 8, "steps": 2}, out_dir=tmp_path / "bad2")
