@@ -178,7 +178,6 @@ class CachedImageFeatures(CachedFeatures):
                  mean: float = 0.5, std: float = 0.5,   # input scaling after [0, 1]: (x - mean) / std
                  cache=None, batch_size: int = 32, dtype: torch.dtype = torch.float16):
         super().__init__(f"{name}-{size}", cache, batch_size, dtype)
-        if cache is None: self.cache = cache_dir() / "features" / f"{name}-{size}"
         self.backbone, self.backbone_name, self.size, self.mean, self.std = backbone.eval().requires_grad_(False), name, size, mean, std
 
     def encode(self, paths: Sequence) -> Tensor:
