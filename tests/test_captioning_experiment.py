@@ -168,3 +168,28 @@ def test_whisper_encoder_smoke(tmp_path):
                             "moe": False, "mle_decodings": ["beam"], "max_seconds": 1.0}, out_dir=tmp_path / "wh")
     m = json.loads((Path(res["out_dir"]) / "metrics.json").read_text())
     assert set(m["rows"]) == {"LoRA-MCL (relaxed)", "LoRA-MCL (annealed)", "LoRA-MLE beam"} and m["params"]["encoder"] == "whisper-base"
+
+def test_context_dependent_languages_and_scoring_head(tmp_path):
+    "language_share draws each training image's caption language by its kind (name prefix); the scoring head's p(k|c) is reported per kind."
+    res = run_notebook(NB, {"bilingual": True, "languages": ["en", "fr"], "steps": 8, "align_steps": 10, "wta_modes": ["annealed"],
+                            "moe": False, "mle_decodings": ["beam"], "scoring_head": True,
+                            "language_share": {"shapes/circle": 1.0, "": 0.0}}, out_dir=tmp_path / "head")
+    m = json.loads((Path(res["out_dir"]) / "metrics.json").read_text())
+    assert m["summary"]["training_captions_per_kind"] == {"shapes/circle": {"fr": 4}, "": {"en": 8}}   # shares 1 and 0: the rule, exactly
+    h = m["scoring_heads"]["LoRA-MCL (annealed)"]
+    assert abs(sum(h["mean_p"]) - 1) < 1e-5 and abs(sum(h["top_share"]) - 1) < 1e-9 and len(h["each_hypothesis"]) == 2
+    assert set(h["p_language_per_kind"]) == {"shapes/circle", ""} and h["test_images_per_kind"] == {"shapes/circle": 4, "": 8}
+    assert h["true_share_per_kind"]["shapes/circle"] == {"en": 0.0, "fr": 1.0}
+    err = max(abs(h["p_language_per_kind"][g][l] - h["true_share_per_kind"][g][l]) for g in ("", "shapes/circle") for l in ("en", "fr"))
+    assert h["max_abs_error"] == pytest.approx(err) and 0 <= err <= 1
+    assert "top_scored" in m["scoring_heads"]["LoRA-MLE beam top-1"] and (Path(res["out_dir"]) / "scoring_head.png").exists()
+
+@pytest.mark.parametrize("params, match", [
+    ({"language_share": {"": 0.5}}, "needs bilingual=True"),
+    ({"bilingual": True, "languages": ["en", "fr"], "language_share": {"": 1.5}}, r"numbers in \[0, 1\]"),
+    ({"bilingual": True, "languages": ["en", "fr"], "language_share": {"shapes/circle": 0.8}}, r"no share for the images under \['shapes'\]"),
+])
+def test_language_share_errors(tmp_path, params, match):
+    from papermill.exceptions import PapermillExecutionError
+    with pytest.raises(PapermillExecutionError, match=match):
+        run_notebook(NB, {"steps": 2, **params}, out_dir=tmp_path / "bad")
