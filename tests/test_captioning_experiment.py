@@ -28,6 +28,10 @@ def test_bilingual_smoke_run(tmp_path):
     rows = m["rows"]["LoRA-MCL (relaxed)"]
     assert rows["K"] == 2 and 0 <= rows["mBLEU-4"] <= 1 and rows["forward_rows"] > 0
     assert all((Path(res["out_dir"]) / f).exists() for f in ("quality_diversity.png", "table.md", "win_rates.png"))
+    nll = m["oracle_nll"]   # teacher-forced test NLL: the best hypothesis per reference is no worse than any one hypothesis on average
+    assert set(nll) == {"LoRA-MCL (relaxed)", "LoRA-MCL (annealed)", "LoRA-MLE"} and len(nll["LoRA-MLE"]["per_hypothesis"]) == 1
+    for v in nll.values():
+        assert 0 < v["oracle_nll"] <= min(v["per_hypothesis"]) + 1e-9 and set(v["per_language"]) == {"en", "fr"}
 
 def test_bilingual_needs_two_languages(tmp_path):
     from papermill.exceptions import PapermillExecutionError

@@ -1,0 +1,68 @@
+"""Collect the bilingual captioning runs into this folder: the paper's specialisation experiment over seeds
+(bilingual_seeds) and its context-dependent variant with a scoring head (bilingual_context).
+
+    python results/bilingual/aggregate.py [runs]
+
+Reads runs/<config>/label=<point>-seed=N/metrics.json, copies each (with the first 10 test images' candidates only),
+the seed-0 figures and the configs, and writes summary.json:
+{"<config>": {"seeds": [...], "metrics": {name: {"mean", "std", "per_seed", "seeds"}}, "checks": {"seed=N": {...}}}, "runs": {...}}.
+"""
+import json, re, shutil, sys
+from pathlib import Path
+import numpy as np
+
+here = Path(__file__).parent
+runs = Path(sys.argv[1] if len(sys.argv) > 1 else "runs")
+CONFIGS = {"bilingual_seeds": "annealed_093", "bilingual_context": "emoji08"}
+MCL = "LoRA-MCL (annealed)"
+
+def stats(per):   # {name: {seed: value}} -> {name: {"mean", "std", "per_seed", "seeds"}}
+    return {k: {"mean": float(np.mean(list(v.values()))), "std": float(np.std(list(v.values()))),
+                "per_seed": [v[s] for s in sorted(v)], "seeds": sorted(v)} for k, v in per.items()}
+
+summary, info = {}, {}
+for config, point in CONFIGS.items():
+    per, seeds, checks = {}, [], {}
+    for d in sorted((runs / config).glob(f"label={point}-seed=*")):
+        if not (d / "metrics.json").is_file(): print(f"skipped {d} (not finished)"); continue
+        seed = int(re.search(r"seed=(\d+)", d.name).group(1))
+        m = json.loads((d / "metrics.json").read_text())
+        m["candidates"] = {k: v[:10] for k, v in m["candidates"].items()}   # examples; the full lists stay in runs/
+        out = here / f"{config}-seed={seed}"; out.mkdir(exist_ok=True)
+        (out / "metrics.json").write_text(json.dumps(m, indent=1))
+        done = d / "lora_mcl_run.json"
+        info[f"{config}-seed={seed}"] = {"seconds": json.loads(done.read_text())["seconds"] if done.is_file() else m["summary"]["total_s"]}
+        seeds.append(seed)
+        s, dist = m["summary"][MCL], m["languages_per_hypothesis"][MCL]
+        langs = list(s["max_win_rate_per_language"])
+        # the paper's figure: each language won by one hypothesis (a different one per language), which writes it on the test images
+        writes_own = {l: dist[str(s["winner_per_language"][l])][l] for l in langs}
+        for l in langs:
+            per.setdefault(f"train_win_rate.{l}", {})[seed] = s["max_win_rate_per_language"][l]
+            per.setdefault(f"held_out_win_rate.{l}", {})[seed] = s["held_out_max_win_rate_per_language"][l]
+            per.setdefault(f"winner_writes_its_language.{l}", {})[seed] = writes_own[l]
+        c = {"winners": s["winner_per_language"], "distinct_winners": len(set(s["winner_per_language"].values())) == len(langs),
+             "won_by_one_hypothesis_90": all(s["max_win_rate_per_language"][l] >= 0.9 for l in langs),
+             "writes_its_language_90": all(v >= 0.9 for v in writes_own.values())}
+        c["figure"] = c["distinct_winners"] and c["won_by_one_hypothesis_90"] and c["writes_its_language_90"]
+        h = m.get("scoring_heads", {}).get(MCL)
+        if h:
+            per.setdefault("scoring_head.max_abs_error", {})[seed] = h["max_abs_error"]
+            per.setdefault("scoring_head.top_scored", {})[seed] = h["top_scored"]
+            per.setdefault("LoRA-MLE beam top-1", {})[seed] = m["scoring_heads"]["LoRA-MLE beam top-1"]["top_scored"]
+            for k, v in enumerate(h["each_hypothesis"]): per.setdefault(f"hypothesis_{k}_alone", {})[seed] = v
+            for g, pl in h["p_language_per_kind"].items(): per.setdefault(f"p_fr.{g or '(other)'}", {})[seed] = pl["fr"]
+            c["p_within_0.1"] = h["max_abs_error"] <= 0.1
+            c["top_scored_at_least_mle_top1"] = h["top_scored"] >= m["scoring_heads"]["LoRA-MLE beam top-1"]["top_scored"]
+        checks[f"seed={seed}"] = c
+        if seed == 0:
+            for f in ("win_rates.png", "training.png", "scoring_head.png", "quality_diversity.png"):
+                if (d / f).is_file(): shutil.copy(d / f, here / f"{config}_{f}")
+    if seeds:
+        summary[config] = {"seeds": sorted(seeds), "metrics": stats(per), "checks": checks,
+                           "figure_on_every_seed": all(c["figure"] for c in checks.values())}
+        shutil.copy(f"experiments/configs/{config}.yaml", here / f"{config}.yaml")
+summary["runs"] = info
+(here / "summary.json").write_text(json.dumps(summary, indent=1))
+print(f"{len(info)} runs: {here / 'summary.json'}")
+print(json.dumps({k: v.get("checks") for k, v in summary.items() if k != "runs"}, indent=1))
