@@ -177,7 +177,7 @@ def test_context_dependent_languages_and_scoring_head(tmp_path):
     "language_share draws each training image's caption language by its kind (name prefix); the scoring head's p(k|c) is reported per kind."
     res = run_notebook(NB, {"bilingual": True, "languages": ["en", "fr"], "steps": 8, "align_steps": 10, "wta_modes": ["annealed"],
                             "moe": False, "mle_decodings": ["beam"], "scoring_head": True,
-                            "language_share": {"shapes/circle": 1.0, "": 0.0}}, out_dir=tmp_path / "head")
+                            "language_share": {"shapes/circle": 1.0, "": 0.0}, "trace_every": 4}, out_dir=tmp_path / "head")
     m = json.loads((Path(res["out_dir"]) / "metrics.json").read_text())
     assert m["summary"]["training_captions_per_kind"] == {"shapes/circle": {"fr": 4}, "": {"en": 8}}   # shares 1 and 0: the rule, exactly
     h = m["scoring_heads"]["LoRA-MCL (annealed)"]
@@ -187,6 +187,16 @@ def test_context_dependent_languages_and_scoring_head(tmp_path):
     err = max(abs(h["p_language_per_kind"][g][l] - h["true_share_per_kind"][g][l]) for g in ("", "shapes/circle") for l in ("en", "fr"))
     assert h["max_abs_error"] == pytest.approx(err) and 0 <= err <= 1
     assert "top_scored" in m["scoring_heads"]["LoRA-MLE beam top-1"] and (Path(res["out_dir"]) / "scoring_head.png").exists()
+    t = m["trace"]["LoRA-MCL (annealed)"]   # validation win rates every 4 steps and before the first; winners changed between traces
+    assert [r["step"] for r in t["rows"]] == [0, 4, 8] and t["rows"][0]["assignment_changes"] is None
+    assert all(0 <= r["assignment_changes"] <= 1 for r in t["rows"][1:]) and all(abs(sum(v.values()) - 1) < 1e-9 for r in t["rows"] for v in r["win_rates"].values())
+    assert t["decided_at_step"] in (0, 4, 8) and (Path(res["out_dir"]) / "trace.png").exists()
+
+def test_trace_needs_a_validation_split(tmp_path):
+    from papermill.exceptions import PapermillExecutionError
+    with pytest.raises(PapermillExecutionError, match="needs a validation split"):
+        from lora_mcl.assets import synthetic_stamps   # a folder in Tux Paint's layout, split into 3 folds: no validation tenth
+        run_notebook(NB, {"data": str(synthetic_stamps(tmp_path / "st")), "folds": 3, "trace_every": 2, "steps": 2}, out_dir=tmp_path / "bad")
 
 @pytest.mark.parametrize("params, match", [
     ({"language_share": {"": 0.5}}, "needs bilingual=True"),
