@@ -54,9 +54,13 @@ for config, point in CONFIGS.items():
             for g, pl in h["p_language_per_kind"].items(): per.setdefault(f"p_fr.{g or '(other)'}", {})[seed] = pl["fr"]
             c["p_within_0.1"] = h["max_abs_error"] <= 0.1
             c["top_scored_at_least_mle_top1"] = h["top_scored"] >= m["scoring_heads"]["LoRA-MLE beam top-1"]["top_scored"]
+        t = m.get("trace", {}).get(MCL)
+        if t: c.update(decided_at_step=t["decided_at_step"], settles_at_step=t["settles_at_step"], final_winner_per_language=t["final_winner_per_language"])
+        if m.get("oracle_nll"):
+            for n, v in m["oracle_nll"].items(): per.setdefault(f"oracle_nll.{n}", {})[seed] = v["oracle_nll"]
         checks[f"seed={seed}"] = c
         if seed == 0:
-            for f in ("win_rates.png", "training.png", "scoring_head.png", "quality_diversity.png"):
+            for f in ("win_rates.png", "training.png", "scoring_head.png", "quality_diversity.png", "trace.png"):
                 if (d / f).is_file(): shutil.copy(d / f, here / f"{config}_{f}")
     if seeds:
         summary[config] = {"seeds": sorted(seeds), "metrics": stats(per), "checks": checks,
