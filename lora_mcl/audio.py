@@ -23,8 +23,8 @@ from .captioning import CachedFeatures
 
 # %% auto #0
 __all__ = ['SAMPLE_RATE', 'WHISPER_PACKAGES', 'WHISPER_HINT', 'load_audio', 'resample', 'mel_filterbank', 'log_mel', 'fix_frames',
-           'spec_augment', 'spec_augment_transforms', 'AudioPrefixEncoder', 'read_ctranslate2', 'whisper_state_dict',
-           'write_ctranslate2', 'ctranslate2_variables', 'whisper_path', 'WhisperFeatures']
+           'spec_augment', 'spec_augment_transforms', 'AudioPrefixEncoder', 'read_ctranslate2', 'whisper_names',
+           'whisper_state_dict', 'write_ctranslate2', 'ctranslate2_variables', 'whisper_path', 'WhisperFeatures']
 
 # %% ../nbs/14_audio.ipynb #b351f3ac
 SAMPLE_RATE = 16000
@@ -162,6 +162,25 @@ def read_ctranslate2(data: bytes) -> tuple[str, dict]:   # (spec name, {variable
 
 
 # %% ../nbs/14_audio.ipynb #6614aba8
+def whisper_names(n_enc: int, n_dec: int) -> list:   # [(kind, transformers module names, CTranslate2 variable prefix)]
+    """The one table of Whisper weights under both naming schemes, read in both directions (`whisper_state_dict`, `ctranslate2_variables`).
+    kind: "linear" (weight, bias), "norm" (transformers weight/bias = CTranslate2 gamma/beta), "fused" (several projections stacked
+    row-wise into one CTranslate2 linear; key projections have no bias), "tensor" (one array, same layout)."""
+    rows = []
+    for side, n in (("encoder", n_enc), ("decoder", n_dec)):
+        m = f"model.{side}"
+        rows += [("tensor", [f"{m}.embed_positions.weight"], f"{side}/position_encodings/encodings"), ("norm", [f"{m}.layer_norm"], f"{side}/layer_norm")]
+        for i in range(n):
+            L, S = f"{m}.layers.{i}", f"{side}/layer_{i}"
+            rows += [("fused", [f"{L}.self_attn.{p}_proj" for p in "qkv"], f"{S}/self_attention/linear_0"),
+                     ("linear", [f"{L}.self_attn.out_proj"], f"{S}/self_attention/linear_1"), ("norm", [f"{L}.self_attn_layer_norm"], f"{S}/self_attention/layer_norm"),
+                     ("linear", [f"{L}.fc1"], f"{S}/ffn/linear_0"), ("linear", [f"{L}.fc2"], f"{S}/ffn/linear_1"), ("norm", [f"{L}.final_layer_norm"], f"{S}/ffn/layer_norm")]
+            if side == "decoder":   # cross-attention: query from the decoder, fused key/value from the encoder output
+                rows += [("linear", [f"{L}.encoder_attn.q_proj"], f"{S}/attention/linear_0"), ("fused", [f"{L}.encoder_attn.{p}_proj" for p in "kv"], f"{S}/attention/linear_1"),
+                         ("linear", [f"{L}.encoder_attn.out_proj"], f"{S}/attention/linear_2"), ("norm", [f"{L}.encoder_attn_layer_norm"], f"{S}/attention/layer_norm")]
+    rows += [("linear", [f"model.encoder.conv{c}"], f"encoder/conv{c}") for c in (1, 2)]
+    return rows + [("tensor", ["model.decoder.embed_tokens.weight"], "decoder/embeddings/weight")]
+
 def whisper_state_dict(v: dict) -> tuple[dict, dict]:   # (WhisperConfig kwargs, transformers state dict)
     "CTranslate2 Whisper variables -> the config and weights of `transformers.WhisperForConditionalGeneration`."
     t = lambda name: torch.from_numpy(np.array(v[name], dtype=np.float32))
@@ -175,27 +194,13 @@ def whisper_state_dict(v: dict) -> tuple[dict, dict]:   # (WhisperConfig kwargs,
                max_source_positions=v["encoder/position_encodings/encodings"].shape[0],
                max_target_positions=v["decoder/position_encodings/encodings"].shape[0])
     sd = {}
-    def linear(dst, src): sd[f"{dst}.weight"], sd[f"{dst}.bias"] = t(f"{src}/weight"), t(f"{src}/bias")
-    def norm(dst, src): sd[f"{dst}.weight"], sd[f"{dst}.bias"] = t(f"{src}/gamma"), t(f"{src}/beta")
-    def split(dsts, src):   # a fused projection: rows split equally, in order; key projections have no bias
-        w, b = t(f"{src}/weight").chunk(len(dsts)), t(f"{src}/bias").chunk(len(dsts))
-        for dst, wi, bi in zip(dsts, w, b):
-            sd[f"{dst}.weight"] = wi
-            if not dst.endswith("k_proj"): sd[f"{dst}.bias"] = bi
-    for side, n in (("encoder", n_enc), ("decoder", n_dec)):
-        m = f"model.{side}"
-        sd[f"{m}.embed_positions.weight"] = t(f"{side}/position_encodings/encodings")
-        norm(f"{m}.layer_norm", f"{side}/layer_norm")
-        for i in range(n):
-            L, S = f"{m}.layers.{i}", f"{side}/layer_{i}"
-            split([f"{L}.self_attn.{p}_proj" for p in "qkv"], f"{S}/self_attention/linear_0")
-            linear(f"{L}.self_attn.out_proj", f"{S}/self_attention/linear_1"); norm(f"{L}.self_attn_layer_norm", f"{S}/self_attention/layer_norm")
-            linear(f"{L}.fc1", f"{S}/ffn/linear_0"); linear(f"{L}.fc2", f"{S}/ffn/linear_1"); norm(f"{L}.final_layer_norm", f"{S}/ffn/layer_norm")
-            if side == "decoder":   # cross-attention: query from the decoder, fused key/value from the encoder output
-                linear(f"{L}.encoder_attn.q_proj", f"{S}/attention/linear_0"); split([f"{L}.encoder_attn.{p}_proj" for p in "kv"], f"{S}/attention/linear_1")
-                linear(f"{L}.encoder_attn.out_proj", f"{S}/attention/linear_2"); norm(f"{L}.encoder_attn_layer_norm", f"{S}/attention/layer_norm")
-    for c in (1, 2): linear(f"model.encoder.conv{c}", f"encoder/conv{c}")
-    sd["model.decoder.embed_tokens.weight"] = t("decoder/embeddings/weight")
+    for kind, dsts, src in whisper_names(n_enc, n_dec):
+        if kind == "tensor": sd[dsts[0]] = t(src)
+        elif kind == "norm": sd[f"{dsts[0]}.weight"], sd[f"{dsts[0]}.bias"] = t(f"{src}/gamma"), t(f"{src}/beta")
+        else:   # linear, or fused: rows split equally, in order
+            for dst, w, b in zip(dsts, t(f"{src}/weight").chunk(len(dsts)), t(f"{src}/bias").chunk(len(dsts))):
+                sd[f"{dst}.weight"] = w
+                if not dst.endswith("k_proj"): sd[f"{dst}.bias"] = b
     sd["proj_out.weight"] = t("decoder/projection/weight") if "decoder/projection/weight" in v else sd["model.decoder.embed_tokens.weight"]
     return cfg, sd
 
@@ -220,25 +225,13 @@ def ctranslate2_variables(model) -> dict:   # the inverse of whisper_state_dict,
     sd = {k: p.detach().float().numpy() for k, p in model.state_dict().items()}
     c, v = model.config, {}
     h = lambda a: a.astype(np.float16)
-    def lin(src, dst): v[f"{dst}/weight"], v[f"{dst}/bias"] = h(sd[f"{src}.weight"]), h(sd[f"{src}.bias"])
-    def nrm(src, dst): v[f"{dst}/gamma"], v[f"{dst}/beta"] = h(sd[f"{src}.weight"]), h(sd[f"{src}.bias"])
-    def fuse(srcs, dst):
-        v[f"{dst}/weight"] = h(np.concatenate([sd[f"{s}.weight"] for s in srcs]))
-        v[f"{dst}/bias"] = h(np.concatenate([sd.get(f"{s}.bias", np.zeros(sd[f"{s}.weight"].shape[0], np.float32)) for s in srcs]))
-    for side, n, heads in (("encoder", c.encoder_layers, c.encoder_attention_heads), ("decoder", c.decoder_layers, c.decoder_attention_heads)):
-        m = f"model.{side}"
-        v[f"{side}/num_heads"] = np.array(heads, np.int16)
-        v[f"{side}/position_encodings/encodings"] = h(sd[f"{m}.embed_positions.weight"]); nrm(f"{m}.layer_norm", f"{side}/layer_norm")
-        for i in range(n):
-            L, S = f"{m}.layers.{i}", f"{side}/layer_{i}"
-            fuse([f"{L}.self_attn.{p}_proj" for p in "qkv"], f"{S}/self_attention/linear_0")
-            lin(f"{L}.self_attn.out_proj", f"{S}/self_attention/linear_1"); nrm(f"{L}.self_attn_layer_norm", f"{S}/self_attention/layer_norm")
-            lin(f"{L}.fc1", f"{S}/ffn/linear_0"); lin(f"{L}.fc2", f"{S}/ffn/linear_1"); nrm(f"{L}.final_layer_norm", f"{S}/ffn/layer_norm")
-            if side == "decoder":
-                lin(f"{L}.encoder_attn.q_proj", f"{S}/attention/linear_0"); fuse([f"{L}.encoder_attn.{p}_proj" for p in "kv"], f"{S}/attention/linear_1")
-                lin(f"{L}.encoder_attn.out_proj", f"{S}/attention/linear_2"); nrm(f"{L}.encoder_attn_layer_norm", f"{S}/attention/layer_norm")
-    for k in (1, 2): lin(f"model.encoder.conv{k}", f"encoder/conv{k}")
-    v["decoder/embeddings/weight"] = h(sd["model.decoder.embed_tokens.weight"])
+    for side, heads in (("encoder", c.encoder_attention_heads), ("decoder", c.decoder_attention_heads)): v[f"{side}/num_heads"] = np.array(heads, np.int16)
+    for kind, srcs, dst in whisper_names(c.encoder_layers, c.decoder_layers):
+        if kind == "tensor": v[dst] = h(sd[srcs[0]])
+        elif kind == "norm": v[f"{dst}/gamma"], v[f"{dst}/beta"] = h(sd[f"{srcs[0]}.weight"]), h(sd[f"{srcs[0]}.bias"])
+        else:
+            v[f"{dst}/weight"] = h(np.concatenate([sd[f"{s}.weight"] for s in srcs]))
+            v[f"{dst}/bias"] = h(np.concatenate([sd.get(f"{s}.bias", np.zeros(sd[f"{s}.weight"].shape[0], np.float32)) for s in srcs]))
     return v
 
 
