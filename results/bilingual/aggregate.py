@@ -1,5 +1,6 @@
 """Collect the bilingual captioning runs into this folder: the paper's specialisation experiment over seeds
-(bilingual_seeds) and its context-dependent variant with a scoring head (bilingual_context).
+(bilingual_seeds), the same with the adaptive relaxation (bilingual_adaptive) and a context-dependent variant with a
+scoring head (bilingual_context).
 
     python results/bilingual/aggregate.py [runs]
 
@@ -13,15 +14,15 @@ import numpy as np
 
 here = Path(__file__).parent
 runs = Path(sys.argv[1] if len(sys.argv) > 1 else "runs")
-CONFIGS = {"bilingual_seeds": "annealed_093", "bilingual_context": "emoji08"}
-MCL = "LoRA-MCL (annealed)"
+CONFIGS = {"bilingual_seeds": ("annealed_093", "LoRA-MCL (annealed)"), "bilingual_context": ("emoji08", "LoRA-MCL (annealed)"),
+           "bilingual_adaptive": ("adaptive", "LoRA-MCL (adaptive)")}   # config: (its point's label, the LoRA-MCL variant it trains)
 
 def stats(per):   # {name: {seed: value}} -> {name: {"mean", "std", "per_seed", "seeds"}}
     return {k: {"mean": float(np.mean(list(v.values()))), "std": float(np.std(list(v.values()))),
                 "per_seed": [v[s] for s in sorted(v)], "seeds": sorted(v)} for k, v in per.items()}
 
 summary, info = {}, {}
-for config, point in CONFIGS.items():
+for config, (point, MCL) in CONFIGS.items():
     per, seeds, checks = {}, [], {}
     for d in sorted((runs / config).glob(f"label={point}-seed=*")):
         if not (d / "metrics.json").is_file(): print(f"skipped {d} (not finished)"); continue
