@@ -46,6 +46,7 @@ for config, (point, MCL) in CONFIGS.items():
              "won_by_one_hypothesis_90": all(s["max_win_rate_per_language"][l] >= 0.9 for l in langs),
              "writes_its_language_90": all(v >= 0.9 for v in writes_own.values())}
         c["figure"] = c["distinct_winners"] and c["won_by_one_hypothesis_90"] and c["writes_its_language_90"]
+        c["language_identifier_accuracy"] = m["summary"]["language_identifier_accuracy"]   # on the test references: the ceiling of "writes its language"
         h = m.get("scoring_heads", {}).get(MCL)
         if h:
             per.setdefault("scoring_head.max_abs_error", {})[seed] = h["max_abs_error"]
