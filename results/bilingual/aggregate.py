@@ -65,7 +65,7 @@ for config, (point, MCL) in CONFIGS.items():
             for f in ("win_rates.png", "training.png", "scoring_head.png", "quality_diversity.png", "trace.png"):
                 if (d / f).is_file(): shutil.copy(d / f, here / f"{config}_{f}")
     if seeds:
-        summary[config] = {"seeds": sorted(seeds), "metrics": stats(per), "checks": checks,
+        summary[config] = {"seeds": sorted(seeds), "metrics": stats(per), "checks": checks, "language_share": m["params"].get("language_share") or None,
                            "figure_on_every_seed": all(c["figure"] for c in checks.values())}
         shutil.copy(f"experiments/configs/{config}.yaml", here / f"{config}.yaml")
 summary["runs"] = info
