@@ -7,18 +7,19 @@ from __future__ import annotations
 import inspect
 import os
 import sys
+import time
 import warnings
 import torch
 from torch import Tensor
 from tqdm.std import tqdm
 from transformers import Trainer, TrainingArguments
-from transformers.trainer_callback import ProgressCallback
+from transformers.trainer_callback import ProgressCallback, TrainerCallback
 from .losses import mcl_loss, win_counts, win_entropy
 from .model import MCLModel, CONFIG_NAME
 from .scoring import mixture_nll_from, target_counts
 
 # %% auto #0
-__all__ = ['mcl_metrics', 'MCLProgressCallback', 'MCLTrainerMixin', 'MCLTrainer']
+__all__ = ['mcl_metrics', 'MCLProgressCallback', 'MCLTrainerMixin', 'MCLTrainer', 'LogLines', 'experiment_arguments']
 
 # %% ../nbs/06_trainer.ipynb #2a002a1d
 def mcl_metrics(
@@ -204,3 +205,40 @@ class MCLTrainerMixin:
 class MCLTrainer(MCLTrainerMixin, Trainer):
     "`transformers.Trainer` for an `MCLModel`: temperature by optimizer step, K-hypothesis logs, evaluation and checkpoints."
 
+
+# %% ../nbs/06_trainer.ipynb #loglines-code
+class LogLines(TrainerCallback):
+    "One printed line per training log (step of the total, loss, win rates, the scoring head's accuracy, seconds since `start`); remove transformers' `PrinterCallback` beside it."
+    def __init__(self,
+                 name: str = "",                 # printed first, e.g. the method's name
+                 start: float | None = None,     # `time.time()` the seconds count from (None: when training begins)
+                 file=None):                     # where to print (None: sys.stdout at the time of the log)
+        self.name, self.start, self.file = name, start, file
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if self.start is None: self.start = time.time()
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero or not logs or "loss" not in logs: return
+        wins = [logs[k] for k in sorted((k for k in logs if k.startswith("win_rate_")), key=lambda k: int(k.rsplit("_", 1)[1]))]
+        line = (f"{self.name} step {state.global_step}/{state.max_steps}: loss {logs['loss']:.3f}".lstrip()
+                + (f", win rates {[round(w, 2) for w in wins]}" if len(wins) > 1 else "")
+                + (f", head accuracy {logs['scoring_accuracy']:.2f}" if "scoring_accuracy" in logs else "")
+                + f"  [{time.time() - (self.start or time.time()):.0f} s]")
+        print(line, file=self.file or sys.stdout, flush=True)
+
+def experiment_arguments(
+    output_dir: str,         # the Trainer's folder (nothing is saved there unless asked)
+    steps: int,              # optimizer steps
+    batch_size: int,         # per device
+    lr: float,               # peak learning rate
+    seed: int = 0,           # model, data order and dropout
+    **overrides,             # any other TrainingArguments field
+) -> TrainingArguments:
+    "The experiment notebooks' training recipe: constant learning rate after a 10% warm-up, weight decay 0.01, clipping at 1, a log every tenth, no checkpoints or reports."
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1: raise ValueError(f"steps={steps!r}; expected an int >= 1")
+    kw = dict(max_steps=steps, per_device_train_batch_size=batch_size, learning_rate=lr, lr_scheduler_type="constant_with_warmup",
+              warmup_steps=max(1, steps // 10), weight_decay=0.01, max_grad_norm=1.0, logging_steps=max(1, steps // 10), save_strategy="no",
+              report_to=[], remove_unused_columns=False, dataloader_num_workers=0, seed=seed, data_seed=seed,
+              use_cpu=not torch.cuda.is_available(), disable_tqdm=True)
+    return TrainingArguments(output_dir, **{**kw, **overrides})
