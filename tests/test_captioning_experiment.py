@@ -177,7 +177,7 @@ def test_context_dependent_languages_and_scoring_head(tmp_path):
     "language_share draws each training image's caption language by its kind (name prefix); the scoring head's p(k|c) is reported per kind."
     res = run_notebook(NB, {"bilingual": True, "languages": ["en", "fr"], "steps": 8, "align_steps": 10, "wta_modes": ["annealed"],
                             "moe": False, "mle_decodings": ["beam"], "scoring_head": True,
-                            "language_share": {"shapes/circle": 1.0, "": 0.0}, "trace_every": 4}, out_dir=tmp_path / "head")
+                            "language_share": {"shapes/circle": 1.0, "": 0.0}, "trace_every": 4, "save_models": True}, out_dir=tmp_path / "head")
     m = json.loads((Path(res["out_dir"]) / "metrics.json").read_text())
     assert m["summary"]["training_captions_per_kind"] == {"shapes/circle": {"fr": 4}, "": {"en": 8}}   # shares 1 and 0: the rule, exactly
     h = m["scoring_heads"]["LoRA-MCL (annealed)"]
@@ -191,6 +191,12 @@ def test_context_dependent_languages_and_scoring_head(tmp_path):
     assert [r["step"] for r in t["rows"]] == [0, 4, 8] and t["rows"][0]["assignment_changes"] is None
     assert all(0 <= r["assignment_changes"] <= 1 for r in t["rows"][1:]) and all(abs(sum(v.values()) - 1) < 1e-9 for r in t["rows"] for v in r["win_rates"].values())
     assert t["decided_at_step"] in (0, 4, 8) and (Path(res["out_dir"]) / "trace.png").exists()
+    saved = Path(res["out_dir"]) / "models"   # save_models: each model's adapters (and head) and the shared prefix encoder
+    info = json.loads((saved / "models.json").read_text())
+    assert info["models"] == {"LoRA-MCL (annealed)": "LoRA-MCL_(annealed)", "LoRA-MLE": "LoRA-MLE"} and (saved / "prefix_encoder.pt").is_file()
+    cfg = json.loads((saved / "LoRA-MCL_(annealed)" / "mcl_config.json").read_text())
+    assert cfg["num_hyps"] == 2 and cfg["scoring_head"] and (saved / "LoRA-MCL_(annealed)" / "mcl_scoring_head.safetensors").is_file()
+    assert (saved / "LoRA-MLE" / "mcl_adapters.safetensors").is_file() and not (saved / "LoRA-MLE" / "mcl_scoring_head.safetensors").exists()
 
 def test_trace_needs_a_validation_split(tmp_path):
     from papermill.exceptions import PapermillExecutionError
