@@ -1,6 +1,6 @@
 """Why the scoring head misses the context rule of bilingual_context: what its input knows about the kind of image.
 
-    OMP_NUM_THREADS=1 python results/bilingual/head_probe.py [seed ...]     (default: 0 1 2; about 5 minutes per seed)
+    OMP_NUM_THREADS=1 python results/bilingual/head_probe.py [seed ...]     (default: 0 1 2; 5-9 minutes per seed)
 
 For each seed it rebuilds the input side of `bilingual_context` exactly as the captioning notebook does (same split,
 same language draws per kind, EfficientNet-Lite0 features, LLaVA projector aligned on English captions for 1500 steps,
@@ -24,6 +24,7 @@ from collections import Counter
 from pathlib import Path
 import numpy as np
 import torch
+import yaml
 from transformers import AutoModelForCausalLM, AutoTokenizer, logging as hf_logging
 from lora_mcl import MCLConfig, get_mcl_model
 from lora_mcl.assets import emoji_stamps, load_tuxpaint, smollm2_path, split_stamps, tuxpaint_root
@@ -32,7 +33,7 @@ from lora_mcl.scoring import ScoringHead
 
 here = Path(__file__).parent
 hf_logging.set_verbosity_error()
-config = json.loads(json.dumps(__import__("yaml").safe_load((here / "bilingual_context.yaml").read_text())["parameters"]))
+config = yaml.safe_load((here / "bilingual_context.yaml").read_text())["parameters"]   # the runs' own config
 languages, share = config["languages"], config["language_share"]
 
 def kind_of(name): return max((k for k in share if name.startswith(k)), key=len)
