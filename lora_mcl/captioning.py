@@ -227,9 +227,10 @@ class PrefixCaptioner(nn.Module):
                  lm: nn.Module,                 # MCLModel, MoEModel, peft model or transformers causal LM
                  encoder: nn.Module,            # features (B, ...) -> (B, P, d_model)
                  tokenizer,                     # the LM's tokenizer (needs an eos token)
-                 prompt: str = ""):             # text between prefix and caption, e.g. "Caption:"
+                 prompt: str = "",              # text between prefix and caption, e.g. "Caption:"
+                 context_of=None):              # features -> (B, N) context_states for a scoring head built with scoring_head_input_size=N (None: none passed)
         super().__init__()
-        self.lm, self.encoder, self.tokenizer = lm, encoder, tokenizer
+        self.lm, self.encoder, self.tokenizer, self.context_of = lm, encoder, tokenizer, context_of
         if tokenizer.eos_token_id is None: raise ValueError("the tokenizer has no eos token: captions need one to end")
         ids = tokenizer(prompt, add_special_tokens=False)["input_ids"] if prompt else []
         self.register_buffer("prompt_ids", torch.tensor(ids, dtype=torch.long), persistent=False)
@@ -240,12 +241,14 @@ class PrefixCaptioner(nn.Module):
     def _embed(self, ids: Tensor) -> Tensor: return self.hf.get_input_embeddings()(ids)
 
     def prompt_inputs(self, features: Tensor) -> dict:
-        "`inputs_embeds` (B, P + Lp, d) and `attention_mask` of prefix + prompt, for generation."
+        "`inputs_embeds` (B, P + Lp, d) and `attention_mask` of prefix + prompt, for generation (and `context_states` with `context_of`)."
         prefix = self.encoder(features)
         B, dev = prefix.shape[0], prefix.device
         prompt = self._embed(self.prompt_ids.to(dev))[None].expand(B, -1, -1).to(prefix.dtype)
         embeds = torch.cat([prefix, prompt], 1)
-        return {"inputs_embeds": embeds, "attention_mask": torch.ones(embeds.shape[:2], dtype=torch.long, device=dev)}
+        res = {"inputs_embeds": embeds, "attention_mask": torch.ones(embeds.shape[:2], dtype=torch.long, device=dev)}
+        if self.context_of is not None: res["context_states"] = self.context_of(features).float()
+        return res
 
     def training_inputs(self, features: Tensor, captions: Sequence[str]) -> dict:
         "`inputs_embeds`, `attention_mask` and `labels` of [prefix | prompt | caption eos], captions right-padded."
@@ -260,7 +263,7 @@ class PrefixCaptioner(nn.Module):
         for i, t in enumerate(toks): ids[i, :len(t)], mask[i, :len(t)] = torch.tensor(t, device=dev), 1
         n_ctx = ctx["inputs_embeds"].shape[1]
         labels = torch.cat([torch.full((len(toks), n_ctx), -100, dtype=torch.long, device=dev), ids.masked_fill(mask == 0, -100)], 1)
-        return {"inputs_embeds": torch.cat([ctx["inputs_embeds"], self._embed(ids).to(ctx["inputs_embeds"].dtype)], 1),
+        return {**ctx, "inputs_embeds": torch.cat([ctx["inputs_embeds"], self._embed(ids).to(ctx["inputs_embeds"].dtype)], 1),
                 "attention_mask": torch.cat([ctx["attention_mask"], mask], 1), "labels": labels}
 
     def forward(self, features: Tensor, captions: Sequence[str]):

@@ -37,6 +37,7 @@ _FIELD_CHECKS = {
     "adaptive_momentum": (lambda v: _real(v) and 0 <= v < 1, "a float in [0, 1)"),
     "adaptive_threshold": (lambda v: _real(v) and 0 < v <= 1, "a float in (0, 1]"),
     "scoring_head_hidden_size": (lambda v: _count(v) and v >= 0, "an int >= 0 (0: a linear head)"),
+    "scoring_head_input_size": (lambda v: v is None or (_count(v) and v >= 1), "None (the head reads the frozen model's context state) or an int >= 1 (the width of the context_states the caller passes)"),
     "loss_reduction": (lambda v: v in REDUCTIONS, f"one of {REDUCTIONS}"),
     "use_rslora": (lambda v: isinstance(v, bool), "True or False"),
     "fan_in_fan_out": (lambda v: isinstance(v, bool), "True or False"),
@@ -65,6 +66,7 @@ class MCLConfig(LoraConfig):
     loss_reduction: str = field(default="mean", metadata={"help": f"per-sequence NLL reduction over target tokens, one of {REDUCTIONS}"})
     scoring_head: bool = field(default=False, metadata={"help": "add a scoring head predicting p(k|c), the probability that hypothesis k wins on context c, from the frozen model's hidden state of the context; trained toward the WTA assignment, its gradient never reaches the adapters"})
     scoring_head_hidden_size: int = field(default=256, metadata={"help": "scoring head: width of its hidden layer (0: one linear layer)"})
+    scoring_head_input_size: int | None = field(default=None, metadata={"help": "scoring head: None reads the frozen model's hidden state of the context; an int N reads a (B, N) `context_states` tensor the caller passes to forward, score_hypotheses, mixture_nll and generate (e.g. an image encoder's pooled features)"})
 
     def __post_init__(self):
         self._check_fields()          # types and ranges first: peft's own checks would fail on a wrong type without naming it
@@ -84,6 +86,8 @@ class MCLConfig(LoraConfig):
             bad("temperature_final", self.temperature_final, f"expected a float in [0, temperature_init={self.temperature_init}]")
         if self.winner_only_backward and self.wta_mode not in ("wta", "annealed"):
             bad("winner_only_backward", True, f"it needs a hard winner: wta_mode 'wta' or 'annealed' (from temperature_final on), not {self.wta_mode!r}")
+        if self.scoring_head_input_size is not None and not self.scoring_head:
+            bad("scoring_head_input_size", self.scoring_head_input_size, "it sets the input width of a scoring head: set scoring_head=True too, or leave it None")
         if self.init_lora_weights not in SUPPORTED_INITS:
             bad("init_lora_weights", self.init_lora_weights, f"LoRA-MCL supports {SUPPORTED_INITS}")
         unsupported = [f.name for f in dataclasses.fields(LoraConfig) if f.metadata.get("is_lora_variant") and getattr(self, f.name)]

@@ -11,10 +11,11 @@ import warnings
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Iterable, Optional, Sequence
 import torch
 from torch import Tensor, nn
 from fastcore.basics import patch
+from tqdm.auto import tqdm
 from safetensors.torch import load_file, save_file
 from transformers.modeling_outputs import ModelOutput
 from transformers.pytorch_utils import Conv1D
@@ -126,10 +127,11 @@ class MCLModel(nn.Module):
         for m in self.mcl_layers: m.selection = self.selection   # one selection read by every layer
         self.win_rate_ema = torch.full((config.num_hyps,), 1.0 / config.num_hyps, dtype=torch.float64)   # adaptive WTA
         self.scoring_head = None
-        if config.scoring_head:                          # p(k|c) from the frozen model's context state (float32)
+        if config.scoring_head:   # p(k|c) from the frozen model's context state, or from the caller's context_states (float32)
             emb = self.model.get_input_embeddings()
             with torch.random.fork_rng(devices=[]):   # its initialisation leaves the RNG as it was: same adapters, same ties
-                self.scoring_head = ScoringHead(emb.embedding_dim, config.num_hyps, config.scoring_head_hidden_size).to(emb.weight.device)
+                self.scoring_head = ScoringHead(config.scoring_head_input_size or emb.embedding_dim, config.num_hyps,
+                                                config.scoring_head_hidden_size).to(emb.weight.device)
             self.scoring_head.requires_grad_(not config.inference_mode)
             self._logits_to_keep = _accepts(self.model, "logits_to_keep")   # the head's pass needs the logits of one position only
 
@@ -293,10 +295,30 @@ def has_hypothesis_scores(self: MCLModel) -> bool:
     return self.scoring_head is not None
 
 @patch
-def hypothesis_log_probs(self: MCLModel, labels: Optional[Tensor] = None, **inputs) -> Tensor:
-    "(B, K) log p(k|c) of the scoring head on the frozen context state (a gradient reaches the head only)."
+def _check_context_states(self: MCLModel, context_states: Optional[Tensor]):
+    "A caller-supplied context state is what a head built with `scoring_head_input_size` reads, and nothing else does."
+    n = self.mcl_config.scoring_head_input_size if self.scoring_head is not None else None
+    if context_states is None and n is not None:
+        raise ValueError(f"this model's scoring head reads caller-supplied context states (scoring_head_input_size={n}): "
+                         f"pass context_states, a (B, {n}) tensor, with the inputs")
+    if context_states is not None and n is None:
+        raise ValueError("context_states were passed, but " + ("this model has no scoring head" if self.scoring_head is None else
+                         "its scoring head reads the frozen model's own context state") +
+                         ": caller-supplied context states need MCLConfig(scoring_head=True, scoring_head_input_size=N)")
+    if context_states is not None and not isinstance(context_states, Tensor):
+        raise ValueError(f"context_states must be a (B, {n}) tensor; got {type(context_states).__name__}")
+
+@patch
+def hypothesis_log_probs(self: MCLModel,
+    labels: Optional[Tensor] = None,          # (B, T) with labels the context ends before the first target
+    context_states: Optional[Tensor] = None,  # (B, N) what the head reads, when built with scoring_head_input_size=N
+    **inputs,                                 # the base model's inputs
+) -> Tensor:                                  # (B, K) float32
+    "(B, K) log p(k|c) of the scoring head on the frozen context state, or on the caller's `context_states` (a gradient reaches the head only)."
     if self.scoring_head is None:
         raise ValueError("this model has no scoring head: wrap the base model with MCLConfig(scoring_head=True)")
+    self._check_context_states(context_states)
+    if context_states is not None: return self.scoring_head(context_states.detach())
     return self.scoring_head(self.context_states(labels=labels, **inputs))
 
 @patch
@@ -318,6 +340,51 @@ def mixture_nll(self: MCLModel,
     out = self(labels=labels, **inputs)
     n = target_counts(labels, shift=not self.is_encoder_decoder) if self.mcl_config.loss_reduction == "mean" else None
     return mixture_nll_from(out.hyp_losses, out.hyp_log_probs, n)
+
+# %% ../nbs/04_model.ipynb #5b2e9d41
+@patch
+def fit_scoring_head(self: MCLModel,
+    batches: Iterable[dict],  # the model's inputs with labels (and context_states if the head reads them), e.g. a DataLoader over the training set
+    steps: int = 1000,        # Adam steps on the collected (context state, target) pairs
+    batch_size: int = 64,     # pairs per step (each epoch a new permutation)
+    lr: float = 1e-3,         # Adam learning rate
+    seed: int = 0,            # the order of the pairs (the model's random state is left as it was)
+    progress: bool = True,    # a progress bar over the steps
+) -> list[float]:             # the head's cross-entropy at each step
+    "Refit the scoring head alone on the WTA assignment of the trained (frozen) adapters over `batches`; the adapters do not change."
+    if self.scoring_head is None: raise ValueError("fit_scoring_head needs a scoring head: wrap the base model with MCLConfig(scoring_head=True)")
+    if self.selection.hyps is not None: raise ValueError(f"fit_scoring_head needs all K hypotheses; hypotheses {self.selection.hyps} are selected")
+    for name, v, ok in (("steps", steps, isinstance(steps, int) and steps >= 1), ("batch_size", batch_size, isinstance(batch_size, int) and batch_size >= 1),
+                        ("lr", lr, isinstance(lr, (int, float)) and lr > 0)):
+        if not ok: raise ValueError(f"fit_scoring_head {name}={v!r}: expected " + ("a number > 0" if name == "lr" else "an int >= 1"))
+    c, head, was = self.mcl_config, self.scoring_head, self.training
+    states, targets = [], []
+    dev = next(head.parameters()).device
+    self.eval()
+    try:   # random tie-breaking must not move the caller's random state
+        with torch.no_grad(), torch.random.fork_rng(devices=[dev.index or 0] if dev.type == "cuda" else []):
+            for i, b in enumerate(batches):
+                b = dict(b)
+                if b.get("labels") is None: raise ValueError(f"batch {i} has no labels: the WTA assignment the head learns needs them")
+                labels, cs = b.pop("labels"), b.pop("context_states", None)
+                out = self(labels=labels, context_states=cs, **b)
+                states.append((cs if cs is not None else self.context_states(labels=labels, **b)).float().cpu())
+                targets.append(scoring_targets(out.hyp_losses, out.winners, c.wta_mode, c.epsilon, self.temperature, c.temperature_final).cpu())
+    finally: self.train(was)
+    if not states: raise ValueError("batches is empty: fit_scoring_head needs the training inputs with labels")
+    S, T = torch.cat(states), torch.cat(targets)
+    S, T = S[T.sum(1) > 0], T[T.sum(1) > 0]                          # rows without a target teach nothing
+    if not len(S): raise ValueError("no row of batches has a target token (every label is -100)")
+    fit = copy.deepcopy(head).train().requires_grad_(True)           # the model's head changes only once the fit succeeded
+    opt, g, losses, order = torch.optim.Adam(fit.parameters(), lr=lr), torch.Generator().manual_seed(seed), [], torch.empty(0, dtype=torch.long)
+    with torch.enable_grad():
+        for _ in tqdm(range(steps), desc="fitting the scoring head", disable=not progress, mininterval=5):
+            if len(order) < min(batch_size, len(S)): order = torch.randperm(len(S), generator=g)
+            idx, order = order[:batch_size], order[batch_size:]
+            loss = scoring_loss(fit(S[idx].to(dev)), T[idx].to(dev))
+            opt.zero_grad(); loss.backward(); opt.step(); losses.append(loss.item())
+    head.load_state_dict(fit.state_dict())
+    return losses
 
 # %% ../nbs/04_model.ipynb #decb7288
 def decoder_inputs_from_labels(
@@ -346,8 +413,9 @@ def has_target(
 
 @patch
 def forward(self: MCLModel,
-    labels: Optional[Tensor] = None,  # (B, T) target ids, -100 = no target; without labels only logits are computed
-    **inputs,                         # the base model's inputs (input_ids, attention_mask, pixel_values, ...), B rows each
+    labels: Optional[Tensor] = None,          # (B, T) target ids, -100 = no target; without labels only logits are computed
+    context_states: Optional[Tensor] = None,  # (B, N) read by a scoring head built with scoring_head_input_size=N (never by the base model)
+    **inputs,                                 # the base model's inputs (input_ids, attention_mask, pixel_values, ...), B rows each
 ) -> MCLOutput:
     "All G active hypotheses in one grouped pass; with labels, their per-sequence losses `hyp_losses` (B, G) and the WTA-family loss."
     sel = self.selection
@@ -358,7 +426,9 @@ def forward(self: MCLModel,
     if sel.hyps is not None and len(sel.hyps) == 1:                  # plain single-hypothesis model
         return self.model(**inputs, **({} if labels is None else {"labels": labels}))
     G, B = sel.num_active, batch_size_of({**inputs, "labels": labels})
-    log_p = self.hypothesis_log_probs(labels=labels, **inputs) if self.scoring_head is not None else None   # (B, K), no grad to the base
+    self._check_context_states(context_states)
+    log_p = (self.hypothesis_log_probs(labels=labels, context_states=context_states, **inputs)   # (B, K), no grad to the base
+             if self.scoring_head is not None else None)
     if labels is not None:
         inputs.setdefault("use_cache", False)
         if self.is_encoder_decoder and inputs.get("decoder_input_ids") is None and inputs.get("decoder_inputs_embeds") is None:
@@ -471,14 +541,16 @@ def generate(self: MCLModel,
     hyps = self.selection.validate(hypotheses) if hypotheses is not None else self.selection.hyps
     hyps = tuple(range(self.num_hyps)) if hyps is None else hyps
     if inputs is not None: kwargs[self.model.main_input_name] = inputs
+    context_states = kwargs.pop("context_states", None)   # the scoring head's input, never the base model's
     G, B = len(hyps), batch_size_of(kwargs)
     if order_by_score:
         if not self.has_hypothesis_scores:
             raise ValueError("order_by_score=True needs p(k|c): wrap the model with MCLConfig(scoring_head=True) and train it "
                              "(or use a LoRA-MoE model, whose router gives p(k|c))")
         with torch.no_grad():
-            probs = self.score_hypotheses(**kwargs)[:, list(hyps)]             # (B, G)
+            probs = self.score_hypotheses(context_states=context_states, **kwargs)[:, list(hyps)]   # (B, G)
         probs, order = probs.sort(dim=1, descending=True, stable=True)           # ties keep the given order
+    elif context_states is not None: self._check_context_states(context_states)   # accepted (decoding does not read them) where valid
     with self.selection.select(None if hyps == tuple(range(self.num_hyps)) else hyps):
         out = self.model.generate(**duplicate_batch(kwargs, G, B))
     def move(x):                                 # hypothesis-major -> sample-major, then each sample's rows by score
@@ -546,10 +618,12 @@ def _read_head(path: Path) -> dict:
 
 def _check_head_fits(model: nn.Module, cfg: MCLConfig, sd: dict, source: str):
     "Check, before the model is changed, that scoring-head weights fit `model` and `cfg`."
-    d = model.get_input_embeddings().embedding_dim
+    d = cfg.scoring_head_input_size or model.get_input_embeddings().embedding_dim
     own = {k: v.shape for k, v in ScoringHead(d, cfg.num_hyps, cfg.scoring_head_hidden_size).state_dict().items()}
     if own.keys() != sd.keys() or any(sd[k].shape != s for k, s in own.items()):
-        raise ValueError(f"{source}: the scoring head does not fit this base model (hidden size {d}) and config "
+        what = (f"context_states of width {d} (scoring_head_input_size)" if cfg.scoring_head_input_size
+                else f"this base model's hidden size {d}")
+        raise ValueError(f"{source}: the scoring head does not fit {what} and the config "
                          f"(K={cfg.num_hyps}, scoring_head_hidden_size={cfg.scoring_head_hidden_size}): "
                          f"checkpoint { {k: tuple(v.shape) for k, v in sd.items()} }")
 
@@ -596,7 +670,7 @@ def load_adapters(self: MCLModel, save_directory):
     "Load adapters saved by `save_pretrained` into this model; K, rank and targets must match."
     d = Path(save_directory)
     saved, own = _read_config(d), self.mcl_config
-    fields = ("num_hyps", "r", "target_modules", "scoring_head") + (("scoring_head_hidden_size",) if own.scoring_head else ())
+    fields = ("num_hyps", "r", "target_modules", "scoring_head") + (("scoring_head_hidden_size", "scoring_head_input_size") if own.scoring_head else ())
     diff = [f"{f}: checkpoint {getattr(saved, f)!r} vs model {getattr(own, f)!r}" for f in fields if getattr(saved, f) != getattr(own, f)]
     if diff: raise ValueError(f"checkpoint {d} does not match this model: " + "; ".join(diff))
     head = _read_head(d / SCORING_HEAD_NAME) if own.scoring_head else None
@@ -641,11 +715,12 @@ def export_peft_adapters(self: MCLModel, save_directory) -> list[Path]:
         dirs.append(dk)
     if self.scoring_head is not None:                    # p(k|c) over the K folders, in the order hyp_0 ... hyp_{K-1}
         _save_head(self.scoring_head, d / SCORING_HEAD_NAME)
-        h = self.scoring_head
+        h, n = self.scoring_head, self.mcl_config.scoring_head_input_size
         (d / SCORING_HEAD_INFO).write_text(json.dumps({
             "lora_mcl_version": __version__, "weights": SCORING_HEAD_NAME, "hypotheses": [p.name for p in dirs],
-            "num_hyps": h.num_hyps, "hidden_size": h.hidden_size, "inner_size": h.inner_size,
-            "input": ("the base model's last hidden state (adapters off, eval mode) at the last context position: decoder-only, "
+            "num_hyps": h.num_hyps, "hidden_size": h.hidden_size, "inner_size": h.inner_size, "scoring_head_input_size": n,
+            "input": (f"context_states: a (B, {n}) tensor the caller computes and passes with the inputs (scoring_head_input_size={n})"
+                      if n else "the base model's last hidden state (adapters off, eval mode) at the last context position: decoder-only, "
                       "the position before the first target label (without labels: the last attended token); encoder-decoder, "
                       "the encoder output averaged over attended positions"),
             "architecture": "LayerNorm(hidden_size) -> Linear(hidden_size, inner_size) -> GELU -> Linear(inner_size, num_hyps) "
@@ -663,8 +738,12 @@ def from_peft_adapters(cls: MCLModel, model: nn.Module, adapter_dirs: Sequence, 
     _check_base_model(model, "MCLModel.from_peft_adapters(model, adapter_dirs)")
     if not adapter_dirs: raise ValueError("adapter_dirs is empty: pass one peft LoRA adapter folder per hypothesis")
     head = _read_head(Path(scoring_head_file)) if scoring_head_file is not None else None
-    if head is not None:   # its width is read from the weights
-        mcl_kwargs = {**mcl_kwargs, "scoring_head": True, "scoring_head_hidden_size": head["net.0.weight"].shape[0] if "net.0.weight" in head else 0}
+    if head is not None:   # its widths are read from the weights; an input wider or narrower than the model's reads context_states
+        d, n = model.get_input_embeddings().embedding_dim, head["norm.weight"].shape[0] if "norm.weight" in head else None
+        info = Path(scoring_head_file).with_name(SCORING_HEAD_INFO)       # export_peft_adapters' description says which input
+        said = json.loads(info.read_text()).get("scoring_head_input_size") if info.is_file() else None
+        mcl_kwargs = {**mcl_kwargs, "scoring_head": True, "scoring_head_hidden_size": head["net.0.weight"].shape[0] if "net.0.weight" in head else 0,
+                      "scoring_head_input_size": said if said is not None else (n if n is not None and n != d else None)}
     cfgs = [LoraConfig.from_pretrained(str(d)) for d in adapter_dirs]
     for f in _SAME_ACROSS:
         vals = [getattr(c, f) for c in cfgs]

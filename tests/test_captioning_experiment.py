@@ -198,6 +198,28 @@ def test_context_dependent_languages_and_scoring_head(tmp_path):
     assert cfg["num_hyps"] == 2 and cfg["scoring_head"] and (saved / "LoRA-MCL_(annealed)" / "mcl_scoring_head.safetensors").is_file()
     assert (saved / "LoRA-MLE" / "mcl_adapters.safetensors").is_file() and not (saved / "LoRA-MLE" / "mcl_scoring_head.safetensors").exists()
 
+def test_scoring_head_on_image_features_and_refit(tmp_path):
+    "head_input='image': the head reads the frozen encoder's pooled features (context_states); head_refit_steps refits it after training, both heads reported."
+    res = run_notebook(NB, {"bilingual": True, "languages": ["en", "fr"], "steps": 6, "align_steps": 10, "wta_modes": ["annealed"], "encoder": "tiny-random",
+                            "prefix_tokens": 4, "baselines": False, "scoring_head": True, "head_input": "image", "head_refit_steps": 20,
+                            "language_share": {"shapes/circle": 1.0, "": 0.0}, "save_models": True}, out_dir=tmp_path / "image")
+    m = json.loads((Path(res["out_dir"]) / "metrics.json").read_text())
+    h = m["scoring_heads"]["LoRA-MCL (annealed)"]
+    assert h["refit"]["steps"] == 20 and len(h["refit"]["loss_first_last50"]) == 2 and "refit head LoRA-MCL (annealed)" in m["summary"]["timings_s"]
+    assert set(h["joint"]["p_language_per_kind"]) == set(h["p_language_per_kind"]) == {"shapes/circle", ""}
+    assert 0 <= h["joint"]["max_abs_error"] <= 1 and 0 <= h["max_abs_error"] <= 1 and h["joint"]["mean_p"] != h["mean_p"]   # the refit moved the head
+    assert m["summary"]["LoRA-MCL (annealed)"]["scoring_head"]["joint"] == h["joint"] and m["params"]["head_input"] == "image"
+    cfg = json.loads((Path(res["out_dir"]) / "models" / "LoRA-MCL_(annealed)" / "mcl_config.json").read_text())
+    width = cfg["scoring_head_input_size"]   # the encoder's channels, the saved head the refit one
+    assert isinstance(width, int) and width >= 1 and cfg["scoring_head"]
+
+def test_head_input_needs_a_scoring_head(tmp_path):
+    from papermill.exceptions import PapermillExecutionError
+    with pytest.raises(PapermillExecutionError, match="head_input='image' needs media='image' and scoring_head=True"):
+        run_notebook(NB, {"head_input": "image", "steps": 2}, out_dir=tmp_path / "bad")
+    with pytest.raises(PapermillExecutionError, match="head_input='prefix'; expected 'context' or 'image'"):
+        run_notebook(NB, {"head_input": "prefix", "steps": 2}, out_dir=tmp_path / "bad2")
+
 def test_trace_needs_a_validation_split(tmp_path):
     from papermill.exceptions import PapermillExecutionError
     with pytest.raises(PapermillExecutionError, match="needs a validation split"):
