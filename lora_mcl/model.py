@@ -302,8 +302,9 @@ def _check_context_states(self: MCLModel, context_states: Optional[Tensor]):
         raise ValueError(f"this model's scoring head reads caller-supplied context states (scoring_head_input_size={n}): "
                          f"pass context_states, a (B, {n}) tensor, with the inputs")
     if context_states is not None and n is None:
-        raise ValueError("context_states were passed, but " + ("this model has no scoring head" if self.scoring_head is None else
-                         "its scoring head reads the frozen model's own context state") +
+        why = ("its scoring head reads the frozen model's own context state" if self.scoring_head is not None else
+               "its p(k|c), LoRA-MoE's router, reads the model's own input embeddings" if self.has_hypothesis_scores else "this model has no scoring head")
+        raise ValueError(f"context_states were passed, but {why}" +
                          ": caller-supplied context states need MCLConfig(scoring_head=True, scoring_head_input_size=N)")
     if context_states is not None and not isinstance(context_states, Tensor):
         raise ValueError(f"context_states must be a (B, {n}) tensor; got {type(context_states).__name__}")
@@ -739,11 +740,13 @@ def from_peft_adapters(cls: MCLModel, model: nn.Module, adapter_dirs: Sequence, 
     if not adapter_dirs: raise ValueError("adapter_dirs is empty: pass one peft LoRA adapter folder per hypothesis")
     head = _read_head(Path(scoring_head_file)) if scoring_head_file is not None else None
     if head is not None:   # its widths are read from the weights; an input wider or narrower than the model's reads context_states
-        d, n = model.get_input_embeddings().embedding_dim, head["norm.weight"].shape[0] if "norm.weight" in head else None
+        width, n = model.get_input_embeddings().embedding_dim, head["norm.weight"].shape[0] if "norm.weight" in head else None
         info = Path(scoring_head_file).with_name(SCORING_HEAD_INFO)       # export_peft_adapters' description says which input
-        said = json.loads(info.read_text()).get("scoring_head_input_size") if info.is_file() else None
+        try: said = json.loads(info.read_text()).get("scoring_head_input_size") if info.is_file() else None
+        except (ValueError, AttributeError, UnicodeDecodeError) as e:
+            raise ValueError(f"{info} is not the description export_peft_adapters writes ({e!r}): the file is corrupt or truncated") from None
         mcl_kwargs = {**mcl_kwargs, "scoring_head": True, "scoring_head_hidden_size": head["net.0.weight"].shape[0] if "net.0.weight" in head else 0,
-                      "scoring_head_input_size": said if said is not None else (n if n is not None and n != d else None)}
+                      "scoring_head_input_size": said if said is not None else (n if n is not None and n != width else None)}
     cfgs = [LoraConfig.from_pretrained(str(d)) for d in adapter_dirs]
     for f in _SAME_ACROSS:
         vals = [getattr(c, f) for c in cfgs]

@@ -1,6 +1,7 @@
 """Collect the bilingual captioning runs into this folder: the paper's specialisation experiment over seeds
-(bilingual_seeds), the same with the adaptive relaxation (bilingual_adaptive) and a context-dependent variant with a
-scoring head (bilingual_context).
+(bilingual_seeds), the same with the adaptive relaxation (bilingual_adaptive), a context-dependent variant with a
+scoring head (bilingual_context) and the same with the head reading the image encoder's features, refit after training
+(bilingual_context_head; its LoRA-MLE comparison is bilingual_context's, same seed, which trains LoRA-MLE identically).
 
     python results/bilingual/aggregate.py [runs]
 
@@ -15,7 +16,7 @@ import numpy as np
 here = Path(__file__).parent
 runs = Path(sys.argv[1] if len(sys.argv) > 1 else "runs")
 CONFIGS = {"bilingual_seeds": ("annealed_093", "LoRA-MCL (annealed)"), "bilingual_context": ("emoji08", "LoRA-MCL (annealed)"),
-           "bilingual_adaptive": ("adaptive", "LoRA-MCL (adaptive)")}   # config: (its point's label, the LoRA-MCL variant it trains)
+           "bilingual_adaptive": ("adaptive", "LoRA-MCL (adaptive)"), "bilingual_context_head": ("image_head", "LoRA-MCL (annealed)")}   # config: (its point's label, the LoRA-MCL variant it trains)
 
 def stats(per):   # {name: {seed: value}} -> {name: {"mean", "std", "per_seed", "seeds"}}
     return {k: {"mean": float(np.mean(list(v.values()))), "std": float(np.std(list(v.values()))),
@@ -51,11 +52,22 @@ for config, (point, MCL) in CONFIGS.items():
         if h:
             per.setdefault("scoring_head.max_abs_error", {})[seed] = h["max_abs_error"]
             per.setdefault("scoring_head.top_scored", {})[seed] = h["top_scored"]
-            per.setdefault("LoRA-MLE beam top-1", {})[seed] = m["scoring_heads"]["LoRA-MLE beam top-1"]["top_scored"]
+            mle = m["scoring_heads"].get("LoRA-MLE beam top-1")
+            if mle is None:   # a run without baselines: LoRA-MLE of bilingual_context, same seed (same split, captions and training)
+                mle = json.loads((here / f"bilingual_context-seed={seed}" / "metrics.json").read_text())["scoring_heads"]["LoRA-MLE beam top-1"]
+                c["mle_from"] = "bilingual_context"
+            per.setdefault("LoRA-MLE beam top-1", {})[seed] = mle["top_scored"]
             for k, v in enumerate(h["each_hypothesis"]): per.setdefault(f"hypothesis_{k}_alone", {})[seed] = v
             for g, pl in h["p_language_per_kind"].items(): per.setdefault(f"p_fr.{g or '(other)'}", {})[seed] = pl["fr"]
             c["p_within_0.1"] = h["max_abs_error"] <= 0.1
-            c["top_scored_at_least_mle_top1"] = h["top_scored"] >= m["scoring_heads"]["LoRA-MLE beam top-1"]["top_scored"]
+            c["top_scored_at_least_mle_top1"] = h["top_scored"] >= mle["top_scored"]
+            if "joint" in h:   # head_refit_steps: the head above is the refit one; the jointly trained one before the refit
+                j = h["joint"]
+                per.setdefault("scoring_head_joint.max_abs_error", {})[seed] = j["max_abs_error"]
+                per.setdefault("scoring_head_joint.top_scored", {})[seed] = j["top_scored"]
+                for g, pl in j["p_language_per_kind"].items(): per.setdefault(f"p_fr_joint.{g or '(other)'}", {})[seed] = pl["fr"]
+                c["joint_p_within_0.1"] = j["max_abs_error"] <= 0.1
+                c["refit"] = h["refit"]
         t = m.get("trace", {}).get(MCL)
         if t: c.update(decided_at_step=t["decided_at_step"], settles_at_step=t["settles_at_step"], final_winner_per_language=t["final_winner_per_language"])
         if m.get("oracle_nll"):
