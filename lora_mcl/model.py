@@ -350,7 +350,7 @@ def fit_scoring_head(self: MCLModel,
     batch_size: int = 64,     # pairs per step (each epoch a new permutation)
     lr: float = 1e-3,         # Adam learning rate
     seed: int = 0,            # the order of the pairs (the model's random state is left as it was)
-    progress: bool = True,    # a progress bar over the steps
+    progress: bool = True,    # progress bars over the batches and the steps
 ) -> list[float]:             # the head's cross-entropy at each step
     "Refit the scoring head alone on the WTA assignment of the trained (frozen) adapters over `batches`; the adapters do not change."
     if self.scoring_head is None: raise ValueError("fit_scoring_head needs a scoring head: wrap the base model with MCLConfig(scoring_head=True)")
@@ -364,7 +364,7 @@ def fit_scoring_head(self: MCLModel,
     self.eval()
     try:   # random tie-breaking must not move the caller's random state
         with torch.no_grad(), torch.random.fork_rng(devices=[dev.index or 0] if dev.type == "cuda" else []):
-            for i, b in enumerate(batches):
+            for i, b in enumerate(tqdm(batches, desc="the assignment of the training batches", disable=not progress, mininterval=5)):
                 b = dict(b)
                 if b.get("labels") is None: raise ValueError(f"batch {i} has no labels: the WTA assignment the head learns needs them")
                 labels, cs = b.pop("labels"), b.pop("context_states", None)

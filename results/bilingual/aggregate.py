@@ -60,6 +60,15 @@ for config, (point, MCL) in CONFIGS.items():
             for k, v in enumerate(h["each_hypothesis"]): per.setdefault(f"hypothesis_{k}_alone", {})[seed] = v
             for g, pl in h["p_language_per_kind"].items(): per.setdefault(f"p_fr.{g or '(other)'}", {})[seed] = pl["fr"]
             c["p_within_0.1"] = h["max_abs_error"] <= 0.1
+            # what the head estimates: how often the French-writing hypothesis WINS a training caption of each kind. From the
+            # training win rates per language (400 training captions) and each kind's language counts, assuming the winner
+            # depends on the kind only through the language: sum_l share(l | kind) * win rate(French writer | l)
+            fr = [k for k, (l, _) in s["language_per_hypothesis"].items() if l == "fr"]
+            wr, counts, rule = m["win_rates"][MCL], m["summary"]["training_captions_per_kind"], m["params"]["language_share"]
+            implied = {g: sum(n / sum(cs.values()) * sum(wr[l][k] for k in fr) for l, n in cs.items()) for g, cs in counts.items()}
+            for g, v in implied.items(): per.setdefault(f"winner_share_fr.{g or '(other)'}", {})[seed] = v
+            c["head_vs_winner_share"] = max(abs(h["p_language_per_kind"][g]["fr"] - implied[g]) for g in implied)
+            c["winner_share_vs_rule"] = max(abs(implied[g] - rule[g]) for g in implied)
             c["top_scored_at_least_mle_top1"] = h["top_scored"] >= mle["top_scored"]
             if "joint" in h:   # head_refit_steps: the head above is the refit one; the jointly trained one before the refit
                 j = h["joint"]
