@@ -349,15 +349,18 @@ def fit_scoring_head(self: MCLModel,
     steps: int = 1000,        # Adam steps on the collected (context state, target) pairs
     batch_size: int = 64,     # pairs per step (each epoch a new permutation)
     lr: float = 1e-3,         # Adam learning rate
-    seed: int = 0,            # the order of the pairs (the model's random state is left as it was)
+    holdout: float = 0.1,     # share of the pairs held out: the head kept is the one of the evaluation with the lowest held-out cross-entropy (calibrated rather than memorising); 0: every pair trains, the last head is kept
+    eval_every: int = 50,     # with holdout: steps between evaluations on the held-out pairs (and at the first and last step)
+    seed: int = 0,            # the hold-out draw and the order of the pairs (the model's random state is left as it was)
     progress: bool = True,    # progress bars over the batches and the steps
-) -> list[float]:             # the head's cross-entropy at each step
+) -> dict:                    # {"loss": cross-entropy per step, "held_out": [[step, held-out cross-entropy], ...], "best_step": the step of the head kept}
     "Refit the scoring head alone on the WTA assignment of the trained (frozen) adapters over `batches`; the adapters do not change."
     if self.scoring_head is None: raise ValueError("fit_scoring_head needs a scoring head: wrap the base model with MCLConfig(scoring_head=True)")
     if self.selection.hyps is not None: raise ValueError(f"fit_scoring_head needs all K hypotheses; hypotheses {self.selection.hyps} are selected")
     for name, v, ok in (("steps", steps, isinstance(steps, int) and steps >= 1), ("batch_size", batch_size, isinstance(batch_size, int) and batch_size >= 1),
-                        ("lr", lr, isinstance(lr, (int, float)) and lr > 0)):
-        if not ok: raise ValueError(f"fit_scoring_head {name}={v!r}: expected " + ("a number > 0" if name == "lr" else "an int >= 1"))
+                        ("eval_every", eval_every, isinstance(eval_every, int) and eval_every >= 1),
+                        ("lr", lr, isinstance(lr, (int, float)) and lr > 0), ("holdout", holdout, isinstance(holdout, (int, float)) and 0 <= holdout < 1)):
+        if not ok: raise ValueError(f"fit_scoring_head {name}={v!r}: expected " + {"lr": "a number > 0", "holdout": "a share in [0, 1)"}.get(name, "an int >= 1"))
     c, head, was = self.mcl_config, self.scoring_head, self.training
     states, targets = [], []
     dev = next(head.parameters()).device
@@ -376,16 +379,29 @@ def fit_scoring_head(self: MCLModel,
     S, T = torch.cat(states), torch.cat(targets)
     S, T = S[T.sum(1) > 0], T[T.sum(1) > 0]                          # rows without a target teach nothing
     if not len(S): raise ValueError("no row of batches has a target token (every label is -100)")
+    g = torch.Generator().manual_seed(seed)
+    n_out = round(holdout * len(S))
+    if holdout and not 1 <= n_out < len(S):
+        raise ValueError(f"holdout={holdout} holds out {n_out} of the {len(S)} pairs: it needs at least one on each side (or holdout=0)")
+    perm = torch.randperm(len(S), generator=g) if holdout else torch.arange(len(S))
+    (Sv, Tv), (S, T) = (S[perm[:n_out]].to(dev), T[perm[:n_out]].to(dev)), (S[perm[n_out:]], T[perm[n_out:]])
     fit = copy.deepcopy(head).train().requires_grad_(True)           # the model's head changes only once the fit succeeded
-    opt, g, losses, order = torch.optim.Adam(fit.parameters(), lr=lr), torch.Generator().manual_seed(seed), [], torch.empty(0, dtype=torch.long)
+    opt, losses, order = torch.optim.Adam(fit.parameters(), lr=lr), [], torch.empty(0, dtype=torch.long)
+    def held_out():
+        with torch.no_grad(): return scoring_loss(fit(Sv), Tv).item()
+    held = [[0, held_out()]] if holdout else []
+    best = (held[0][1], 0, copy.deepcopy(fit.state_dict())) if holdout else None   # (held-out cross-entropy, step, weights)
     with torch.enable_grad():
-        for _ in tqdm(range(steps), desc="fitting the scoring head", disable=not progress, mininterval=5):
+        for step in tqdm(range(1, steps + 1), desc="fitting the scoring head", disable=not progress, mininterval=5):
             if len(order) < min(batch_size, len(S)): order = torch.randperm(len(S), generator=g)
             idx, order = order[:batch_size], order[batch_size:]
             loss = scoring_loss(fit(S[idx].to(dev)), T[idx].to(dev))
             opt.zero_grad(); loss.backward(); opt.step(); losses.append(loss.item())
-    head.load_state_dict(fit.state_dict())
-    return losses
+            if holdout and (step % eval_every == 0 or step == steps):
+                held.append([step, held_out()])
+                if held[-1][1] < best[0]: best = (held[-1][1], step, copy.deepcopy(fit.state_dict()))
+    head.load_state_dict(best[2] if holdout else fit.state_dict())
+    return {"loss": losses, "held_out": held, "best_step": best[1] if holdout else steps}
 
 # %% ../nbs/04_model.ipynb #decb7288
 def decoder_inputs_from_labels(

@@ -201,11 +201,12 @@ def test_context_dependent_languages_and_scoring_head(tmp_path):
 def test_scoring_head_on_image_features_and_refit(tmp_path):
     "head_input='image': the head reads the frozen encoder's pooled features (context_states); head_refit_steps refits it after training, both heads reported."
     res = run_notebook(NB, {"bilingual": True, "languages": ["en", "fr"], "steps": 6, "align_steps": 10, "wta_modes": ["annealed"], "encoder": "tiny-random",
-                            "prefix_tokens": 4, "baselines": False, "scoring_head": True, "head_input": "image", "head_refit_steps": 20,
+                            "prefix_tokens": 4, "baselines": False, "scoring_head": True, "head_input": "image", "head_refit_steps": 20, "head_refit_holdout": 0.25,
                             "language_share": {"shapes/circle": 1.0, "": 0.0}, "save_models": True}, out_dir=tmp_path / "image")
     m = json.loads((Path(res["out_dir"]) / "metrics.json").read_text())
     h = m["scoring_heads"]["LoRA-MCL (annealed)"]
     assert h["refit"]["steps"] == 20 and len(h["refit"]["loss_first_last50"]) == 2 and "refit head LoRA-MCL (annealed)" in m["summary"]["timings_s"]
+    assert h["refit"]["holdout"] == 0.25 and h["refit"]["held_out"][0][0] == 0 and h["refit"]["best_step"] in [s for s, _ in h["refit"]["held_out"]]
     assert set(h["joint"]["p_language_per_kind"]) == set(h["p_language_per_kind"]) == {"shapes/circle", ""}
     assert 0 <= h["joint"]["max_abs_error"] <= 1 and 0 <= h["max_abs_error"] <= 1 and h["joint"]["mean_p"] != h["mean_p"]   # the refit moved the head
     assert m["summary"]["LoRA-MCL (annealed)"]["scoring_head"]["joint"] == h["joint"] and m["params"]["head_input"] == "image"
