@@ -30,7 +30,7 @@ USE = ["01_config.ipynb", "04a_scoring.ipynb", "10_moe.ipynb", "16_sft.ipynb", "
 REPRODUCE = ["experiments/emergence.ipynb", "experiments/quality_diversity.ipynb", "experiments/hf_finetune.ipynb",
              "experiments/sft_languages.ipynb", "experiments/captioning.ipynb", "experiments/translation.ipynb"]
 RESULTS = ["results/markov.ipynb", "results/beyond_the_paper.ipynb", "results/image_captioning.ipynb", "results/bilingual.ipynb",
-           "results/trl_languages.ipynb", "results/speed.ipynb"]   # read results/, run nothing
+           "results/audio.ipynb", "results/trl_languages.ipynb", "results/speed.ipynb"]   # read results/, run nothing
 ORDER = LEARN + USE + REPRODUCE + RESULTS
 EXECUTED = LEARN + RESULTS                       # committed with their outputs (figures included)
 NEXT_ID = "next-link"                            # the id of the cell that ends each notebook with its link
