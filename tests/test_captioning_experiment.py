@@ -220,6 +220,8 @@ def test_head_input_needs_a_scoring_head(tmp_path):
         run_notebook(NB, {"head_input": "image", "steps": 2}, out_dir=tmp_path / "bad")
     with pytest.raises(PapermillExecutionError, match="head_input='prefix'; expected 'context' or 'image'"):
         run_notebook(NB, {"head_input": "prefix", "steps": 2}, out_dir=tmp_path / "bad2")
+    with pytest.raises(PapermillExecutionError, match=r"head_refit_holdout=1.5; expected a share in \[0, 1\)"):
+        run_notebook(NB, {"head_refit_holdout": 1.5, "steps": 2}, out_dir=tmp_path / "bad3")
 
 def test_trace_needs_a_validation_split(tmp_path):
     from papermill.exceptions import PapermillExecutionError
