@@ -10,8 +10,9 @@ import torch.nn.functional as F
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['REDUCTIONS', 'WTA_MODES', 'TIE_BREAKING', 'sequence_nll', 'wta_winners', 'wta_weights', 'mcl_loss',
-           'starving_epsilons', 'temperature_at', 'win_counts', 'win_entropy']
+__all__ = ['REDUCTIONS', 'WTA_MODES', 'TIE_BREAKING', 'ADAPTIVE_HARD_AT', 'sequence_nll', 'wta_winners', 'wta_weights',
+           'mcl_loss', 'starving_epsilons', 'balanced_weights', 'next_relative_temperature', 'temperature_at',
+           'win_counts', 'win_entropy']
 
 # %% ../nbs/00_losses.ipynb #478c4eb1
 REDUCTIONS = ("mean", "sum")
@@ -73,7 +74,8 @@ def wta_weights(
     temperature: float = 1.0,    # annealed: softmax temperature, > 0
     generator: torch.Generator | None = None,  # source of random winners ("random") and of tie-breaking
     winners: Tensor | None = None,  # (B,) precomputed `wta_winners` (wta/relaxed/adaptive), so a caller draws ties once
-    hyp_epsilons: Tensor | None = None,  # adaptive: (K,) share of every sample each hypothesis gets when it loses (`starving_epsilons`)
+    hyp_epsilons: Tensor | None = None,  # adaptive, hard phase: (K,) share of every sample each hypothesis gets when it loses (`starving_epsilons`)
+    adaptive_temperature: float = 0.0,   # adaptive: > 0 in the soft phase (`balanced_weights` at this temperature, in loss units); 0: the hard phase
 ) -> Tensor:                     # (B, K) detached weights; a row sums to 1 over its finite losses (0 on non-finite ones)
     "Stop-gradient weights of the WTA-family loss selected by `wta_mode`; non-finite losses get weight 0."
     _check_hyp_losses(hyp_losses)
@@ -83,7 +85,9 @@ def wta_weights(
     finite = torch.isfinite(L)                                          # (B, K)
     fin = finite.to(L.dtype)
     if wta_mode in ("wta", "relaxed", "adaptive") and winners is None: winners = wta_winners(L, generator)
-    if wta_mode == "adaptive":      # hard WTA, plus a share of every sample for the starving hypotheses only
+    if wta_mode == "adaptive" and adaptive_temperature > 0:   # soft phase: softmax weights, every hypothesis an equal share
+        return balanced_weights(L, adaptive_temperature, sample_mask=winners >= 0).to(L.dtype)
+    if wta_mode == "adaptive":      # hard phase: hard WTA, plus a share of every sample for the starving hypotheses only
         hard = F.one_hot(winners.clamp(min=0), K).to(L.dtype) * fin
         if hyp_epsilons is None: return hard
         eps = torch.as_tensor(hyp_epsilons, dtype=L.dtype, device=L.device)
@@ -123,7 +127,8 @@ def mcl_loss(
     generator: torch.Generator | None = None,  # source of random winners ("random") and of tie-breaking
     tie_breaking: str = "random",  # one of TIE_BREAKING; "first" gives every tie to the first hypothesis (ablation)
     sample_mask: Tensor | None = None,  # (B,) bool: samples that count (e.g. False for a row without any target token)
-    hyp_epsilons: Tensor | None = None,  # adaptive: (K,) shares of the starving hypotheses (None: hard WTA)
+    hyp_epsilons: Tensor | None = None,  # adaptive, hard phase: (K,) shares of the starving hypotheses (None: hard WTA)
+    adaptive_temperature: float = 0.0,   # adaptive: > 0 in the soft phase (balanced softmax weights at this temperature); 0: hard phase
 ) -> tuple[Tensor, Tensor]:      # scalar loss (mean over counted samples), winners (B,): argmin over K, -1 where not counted
     "WTA-family loss of a `(B, K)` loss matrix, and the winning hypothesis of each sample; non-finite losses never win."
     _check_hyp_losses(hyp_losses)
@@ -131,7 +136,7 @@ def mcl_loss(
     winners = wta_winners(hyp_losses, generator, tie_breaking=tie_breaking)   # -1: no finite hypothesis
     if sample_mask is not None: winners = winners.masked_fill(~sample_mask.to(winners.device).bool(), -1)
     w = wta_weights(hyp_losses, wta_mode, epsilon=epsilon, temperature=temperature, generator=generator, winners=winners,
-                    hyp_epsilons=hyp_epsilons)
+                    hyp_epsilons=hyp_epsilons, adaptive_temperature=adaptive_temperature)
     w = w * (winners >= 0).unsqueeze(1).to(w.dtype)                     # (B, K): uncounted samples weigh nothing
     per_sample = (w * torch.where(torch.isfinite(hyp_losses), hyp_losses, 0.0)).sum(1)   # 0 * inf would be NaN
     return per_sample.sum() / (winners >= 0).sum().clamp(min=1), winners
@@ -146,6 +151,52 @@ def starving_epsilons(
     K = win_rates.numel()
     if not 0 < threshold <= 1: raise ValueError(f"threshold={threshold!r} must be in (0, 1]")
     return epsilon * (1 - win_rates.double() * K / threshold).clamp(0, 1)
+
+# %% ../nbs/00_losses.ipynb #a7d1e001
+ADAPTIVE_HARD_AT = 1e-3   # adaptive WTA: the soft phase ends, for good, when the relative temperature falls below this
+
+def balanced_weights(
+    hyp_losses: Tensor,          # (B, K) loss of each hypothesis on each sample
+    temperature: float,          # softmax temperature, in the losses' unit, > 0
+    sample_mask: Tensor | None = None,  # (B,) bool: samples that count (the others get weight 0)
+    iters: int = 20,             # Sinkhorn iterations per temperature stage (rows and columns normalised in turn)
+) -> Tensor:                     # (B, K) detached weights: rows sum to 1, each hypothesis gets about 1/K of the batch's weight
+    "Soft WTA weights softmax(-(L - b)/T) with one offset b_k per hypothesis, chosen (Sinkhorn) so that every hypothesis gets an equal share of the batch."
+    _check_hyp_losses(hyp_losses)
+    if not temperature > 0: raise ValueError(f"temperature={temperature!r} must be > 0")
+    L = hyp_losses.detach().double()
+    finite = torch.isfinite(L)
+    rows = finite.any(1) if sample_mask is None else finite.any(1) & sample_mask.to(L.device).bool()
+    if not rows.any(): return torch.zeros_like(hyp_losses).detach()
+    Lr, fr = L[rows], finite[rows]
+    n, K = Lr.shape
+    Lr = Lr - Lr.masked_fill(~fr, float("inf")).min(1, keepdim=True).values   # each row from its best loss: 0 and up
+    spread = Lr.masked_fill(~fr, 0.0).max().item()
+    b = torch.zeros(1, K, dtype=L.dtype, device=L.device)                       # the offsets, in loss units
+    target = math.log(n / K)
+    # epsilon scaling: from a temperature of the losses' spread down to `temperature`, halving, the offsets carried over
+    stages = max(1, math.ceil(math.log2(max(spread / temperature, 1.0))) + 1)
+    for s in range(stages):
+        t = max(temperature, spread / 2 ** s) if s < stages - 1 else temperature
+        for _ in range(iters):
+            logp = (-(Lr - b) / t).masked_fill(~fr, float("-inf"))
+            col = (logp - logp.logsumexp(1, keepdim=True)).logsumexp(0, keepdim=True)   # (1, K) each hypothesis's total
+            b = b - t * torch.where(torch.isfinite(col), col - target, torch.zeros_like(col))
+    logp = (-(Lr - b) / temperature).masked_fill(~fr, float("-inf"))
+    logp = logp - logp.logsumexp(1, keepdim=True)                       # a sample's weights sum to 1
+    w = torch.zeros_like(L)
+    w[rows] = logp.exp().nan_to_num(0.0)
+    return w.to(hyp_losses.dtype)
+
+def next_relative_temperature(
+    rho: float,                  # the current relative temperature; 0: the hard phase, which never ends
+    decay: float = 0.95,         # factor per training forward (MCLConfig.adaptive_decay)
+) -> float:                      # rho * decay, or 0 once below ADAPTIVE_HARD_AT
+    "Adaptive relaxation: the relative temperature after one more training forward."
+    if not 0 < decay < 1: raise ValueError(f"decay={decay!r} must be in (0, 1)")
+    if rho <= 0: return 0.0
+    rho = rho * decay
+    return 0.0 if rho < ADAPTIVE_HARD_AT else rho
 
 # %% ../nbs/00_losses.ipynb #5d4ffa26
 def temperature_at(

@@ -26,7 +26,7 @@ from peft.utils import (TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING, get_
 from . import __version__
 from .config import MCLConfig
 from .layers import GroupedLoraLinear, HypothesisSelection
-from .losses import mcl_loss, sequence_nll, starving_epsilons, temperature_at, win_counts, wta_winners
+from .losses import mcl_loss, next_relative_temperature, sequence_nll, starving_epsilons, temperature_at, win_counts, wta_winners
 from .replay import DropoutRecorder, DropoutReplay, rng_state, same_rng_state
 from .scoring import ScoringHead, context_positions, mixture_nll_from, scoring_loss, scoring_targets, target_counts
 
@@ -126,6 +126,7 @@ class MCLModel(nn.Module):
         self.mcl_layers = [m for m in peft_model.modules() if isinstance(m, GroupedLoraLinear)]
         for m in self.mcl_layers: m.selection = self.selection   # one selection read by every layer
         self.win_rate_ema = torch.full((config.num_hyps,), 1.0 / config.num_hyps, dtype=torch.float64)   # adaptive WTA
+        self.relative_temperature = 1.0      # adaptive WTA: the soft phase's temperature in units of the mean best loss (0: hard phase)
         self.scoring_head = None
         if config.scoring_head:   # p(k|c) from the frozen model's context state, or from the caller's context_states (float32)
             emb = self.model.get_input_embeddings()
@@ -373,7 +374,9 @@ def fit_scoring_head(self: MCLModel,
                 labels, cs = b.pop("labels"), b.pop("context_states", None)
                 out = self(labels=labels, context_states=cs, **b)
                 states.append((cs if cs is not None else self.context_states(labels=labels, **b)).float().cpu())
-                targets.append(scoring_targets(out.hyp_losses, out.winners, c.wta_mode, c.epsilon, self.temperature, c.temperature_final).cpu())
+                t_adapt = self.adaptive_temperature(out.hyp_losses, out.winners >= 0) if c.wta_mode == "adaptive" else 0.0
+                targets.append(scoring_targets(out.hyp_losses, out.winners, c.wta_mode, c.epsilon, self.temperature, c.temperature_final,
+                                               adaptive_temperature=t_adapt).cpu())
     finally: self.train(was)
     if not states: raise ValueError("batches is empty: fit_scoring_head needs the training inputs with labels")
     S, T = torch.cat(states), torch.cat(targets)
@@ -463,12 +466,29 @@ def forward(self: MCLModel,
     nll = sequence_nll(logits, labels.repeat(G, *([1] * (labels.dim() - 1))), c.loss_reduction, shift=not self.is_encoder_decoder)
     res.hyp_losses = nll.view(G, B).T                                 # (B, G)
     adapt = c.wta_mode == "adaptive" and sel.hyps is None
+    t_adapt = self.adaptive_temperature(res.hyp_losses, counted) if adapt else 0.0   # > 0: the soft phase
     res.loss, res.winners = mcl_loss(res.hyp_losses, c.wta_mode, epsilon=c.epsilon, temperature=self.temperature,
                                      temperature_final=c.temperature_final, tie_breaking=c.tie_breaking, sample_mask=counted,
-                                     hyp_epsilons=self.adaptive_epsilons() if adapt else None)
-    if adapt and self.training and torch.is_grad_enabled(): self._update_win_rates(res.winners)
+                                     hyp_epsilons=self.adaptive_epsilons() if adapt and not t_adapt else None,
+                                     adaptive_temperature=t_adapt)
+    if adapt and self.training and torch.is_grad_enabled():
+        self._update_win_rates(res.winners)
+        self.relative_temperature = next_relative_temperature(self.relative_temperature, c.adaptive_decay)
     res.winners = self._hypothesis_ids(res.winners)
-    return self._add_scoring(res, log_p)
+    return self._add_scoring(res, log_p, t_adapt)
+
+@patch
+def adaptive_temperature(self: MCLModel,
+    hyp_losses: Tensor,                  # (B, K) per-sequence losses of the hypotheses
+    counted: Optional[Tensor] = None,    # (B,) bool: the samples that count (default: every sample with a finite loss)
+) -> float:                              # the soft phase's temperature, in the losses' unit; 0 in the hard phase
+    "Adaptive WTA: the relative temperature times the mean best loss of the counted samples (0 once the hard phase started)."
+    if self.relative_temperature <= 0: return 0.0
+    L = hyp_losses.detach().float()
+    best = L.masked_fill(~torch.isfinite(L), float("inf")).min(1).values
+    ok = torch.isfinite(best) if counted is None else torch.isfinite(best) & counted.to(best.device).bool()
+    scale = best[ok].abs().mean().item() if ok.any() else 1.0      # one CPU-GPU sync per batch, in the soft phase only
+    return self.relative_temperature * max(scale, 1e-6)
 
 @patch
 def adaptive_epsilons(self: MCLModel) -> Tensor:
@@ -489,12 +509,13 @@ def _update_win_rates(self: MCLModel, winners: Tensor):
         self.win_rate_ema = m * self.win_rate_ema + (1 - m) * counts / n
 
 @patch
-def _add_scoring(self: MCLModel, res: MCLOutput, log_p: Optional[Tensor]) -> MCLOutput:
+def _add_scoring(self: MCLModel, res: MCLOutput, log_p: Optional[Tensor], adaptive_temperature: float = 0.0) -> MCLOutput:
     "With a scoring head and all K hypotheses active: its cross-entropy toward the WTA assignment, added to the loss."
     res.hyp_log_probs = log_p
     if log_p is None or res.hyp_losses is None or self.selection.hyps is not None: return res
     c = self.mcl_config
-    targets = scoring_targets(res.hyp_losses, res.winners, c.wta_mode, c.epsilon, self.temperature, c.temperature_final)
+    targets = scoring_targets(res.hyp_losses, res.winners, c.wta_mode, c.epsilon, self.temperature, c.temperature_final,
+                              adaptive_temperature=adaptive_temperature)
     res.scoring_loss = scoring_loss(log_p, targets)
     res.loss = res.loss + res.scoring_loss      # the head's parameters only: its input and targets carry no gradient
     return res
@@ -612,17 +633,22 @@ def save_pretrained(self: MCLModel, save_directory):
     save_file({k: v.detach().contiguous() for k, v in self.stacked_state_dict().items()}, str(d / WEIGHTS_NAME),
               metadata={"format": "pt"})
     if self.scoring_head is not None: _save_head(self.scoring_head, d / SCORING_HEAD_NAME)
-    if self.mcl_config.wta_mode == "adaptive": (d / STATE_NAME).write_text(json.dumps({"win_rate_ema": self.win_rate_ema.tolist()}))
+    if self.mcl_config.wta_mode == "adaptive":
+        (d / STATE_NAME).write_text(json.dumps({"win_rate_ema": self.win_rate_ema.tolist(), "relative_temperature": self.relative_temperature}))
 
 def _read_state(d: Path, K: int):
-    "The win-rate average saved beside adaptive-WTA adapters (None for checkpoints without one)."
+    "The adaptive WTA's state saved beside its adapters: (win-rate average, relative temperature); None for checkpoints without one."
     p = Path(d) / STATE_NAME
     if not p.exists(): return None
-    try: ema = json.loads(p.read_text())["win_rate_ema"]
-    except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as e:
+    try:
+        state = json.loads(p.read_text())
+        ema, rho = state["win_rate_ema"], state.get("relative_temperature", 0.0)   # files without it: the hard phase
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as e:
         raise ValueError(f"{p} is not the state MCLModel.save_pretrained writes ({e!r}): the file is corrupt or truncated") from None
     if not isinstance(ema, list) or len(ema) != K: raise ValueError(f"{p}: win_rate_ema must hold {K} numbers; got {ema!r}")
-    return torch.tensor(ema, dtype=torch.float64)
+    if isinstance(rho, bool) or not isinstance(rho, (int, float)) or not 0 <= rho <= 1:
+        raise ValueError(f"{p}: relative_temperature must be a number in [0, 1]; got {rho!r}")
+    return torch.tensor(ema, dtype=torch.float64), float(rho)
 
 def _save_head(head: ScoringHead, path: Path):
     save_file({k: v.detach().contiguous() for k, v in head.state_dict().items()}, str(path),
@@ -695,7 +721,7 @@ def load_adapters(self: MCLModel, save_directory):
     state = _read_state(d, own.num_hyps) if own.wta_mode == "adaptive" else None
     self._load_stacked(_read_weights(d), str(d))
     if head is not None: self._load_head(head, str(d))
-    if state is not None: self.win_rate_ema = state
+    if state is not None: self.win_rate_ema, self.relative_temperature = state
 
 @patch(cls_method=True)
 def from_pretrained(cls: MCLModel, model: nn.Module, save_directory, is_trainable: bool = False) -> MCLModel:
@@ -711,7 +737,7 @@ def from_pretrained(cls: MCLModel, model: nn.Module, save_directory, is_trainabl
     mcl = get_mcl_model(model, cfg)
     mcl._load_stacked(sd, str(save_directory))
     if head is not None: mcl._load_head(head, str(save_directory))
-    if state is not None: mcl.win_rate_ema = state
+    if state is not None: mcl.win_rate_ema, mcl.relative_temperature = state
     return mcl if is_trainable else mcl.eval()
 
 # %% ../nbs/04_model.ipynb #5fa52fbc

@@ -66,13 +66,15 @@ def scoring_targets(
     epsilon: float = 0.0,          # relaxed
     temperature: float = 1.0,      # annealed: current temperature
     temperature_final: float = 0.0,  # annealed: at or below it the assignment is hard
+    adaptive_temperature: float = 0.0,  # adaptive: > 0 in its soft phase (MCLModel.adaptive_temperature)
 ) -> Tensor:                       # (B, K) detached float32 targets; rows sum to 1 (0 where not counted)
     "The WTA assignment the scoring head learns: one-hot winners (hard WTA, random, end of annealing) or the soft WTA weights."
     K = hyp_losses.shape[1]
     counted = (winners >= 0).float()[:, None]
     hard = wta_mode in ("wta", "random") or (wta_mode == "annealed" and temperature <= temperature_final)
     if hard: t = F.one_hot(winners.clamp(min=0), K).float()
-    else: t = wta_weights(hyp_losses.detach(), wta_mode, epsilon=epsilon, temperature=temperature, winners=winners).float()
+    else: t = wta_weights(hyp_losses.detach(), wta_mode, epsilon=epsilon, temperature=temperature, winners=winners,
+                          adaptive_temperature=adaptive_temperature).float()
     return (t * counted).detach()
 
 def scoring_loss(

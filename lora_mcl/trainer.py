@@ -28,6 +28,7 @@ def mcl_metrics(
     epsilon: float = 0.0,      # relaxed: the losers' mass, for `loss`
     temperature: float = 1.0,  # annealed: the current temperature, for `loss`
     temperature_final: float = 0.0,   # annealed: below this the loss is hard WTA
+    adaptive_temperature: float = 0.0,  # adaptive: > 0 in its soft phase (MCLModel.adaptive_temperature), for `loss`
 ) -> dict[str, float]:
     "Objective, oracle (min over K) loss, mean hypothesis loss, per-hypothesis losses and win rates of a loss matrix."
     L = hyp_losses.detach().double()
@@ -36,7 +37,7 @@ def mcl_metrics(
     finite = torch.isfinite(L)                   # (N, K); non-finite losses never win and are left out of the means
     Lf = torch.where(finite, L, 0.0)
     loss, winners = mcl_loss(L, wta_mode, epsilon=epsilon, temperature=temperature, temperature_final=temperature_final,
-                             generator=torch.Generator().manual_seed(0))
+                             generator=torch.Generator().manual_seed(0), adaptive_temperature=adaptive_temperature)
     counts = win_counts(winners, K)
     m = {"loss": loss.item(), "oracle_loss": L.masked_fill(~finite, float("inf")).min(1).values.mean().item() if N else 0.0,
          "mean_hyp_loss": (Lf.sum() / finite.sum().clamp(min=1)).item(), "win_entropy": win_entropy(counts, normalized=True),
@@ -135,7 +136,8 @@ class MCLTrainerMixin:
                 warnings.warn(f"{nonfinite} hypothesis losses were NaN or inf since the last log (e.g. fp16 overflow): they "
                               "never win and are left out of the loss; lower the learning rate or train in bf16/fp32", stacklevel=2)
             if self.model.mcl_config.wta_mode == "annealed": logs["temperature"] = self.mcl_model.temperature
-            if self.model.mcl_config.wta_mode == "adaptive":     # the share each starving hypothesis gets now (0: not starving)
+            if self.model.mcl_config.wta_mode == "adaptive":     # the soft phase's relative temperature (0: hard phase), and
+                logs["relative_temperature"] = self.mcl_model.relative_temperature   # the share each starving hypothesis gets now
                 for k, e in enumerate(self.mcl_model.adaptive_epsilons().tolist()): logs[f"adaptive_epsilon_{k}"] = round(e, 6)
             self._reset_train_stats()
         super().log(logs, start_time)
@@ -168,7 +170,8 @@ class MCLTrainerMixin:
         self._last_eval_winners = {**getattr(self, "_last_eval_winners", {}), metric_key_prefix: win}
         A = A[A[:, K] > 0]
         L = A[:, :K]
-        m = mcl_metrics(L, c.wta_mode, c.epsilon, model.temperature, c.temperature_final)
+        m = mcl_metrics(L, c.wta_mode, c.epsilon, model.temperature, c.temperature_final,
+                        model.adaptive_temperature(L) if c.wta_mode == "adaptive" and len(L) else 0.0)
         if A.shape[1] > K + 1 and len(A):                  # scoring head (LoRA-MoE: router): against the argmin winner
             logp, n = A[:, K + 1:2 * K + 1], A[:, 2 * K + 1]
             best = L.double().masked_fill(~torch.isfinite(L), float("inf")).argmin(1)
