@@ -111,7 +111,7 @@ def to_sample_major(x: Tensor, G: int, B: int) -> Tensor:
 # %% ../nbs/04_model.ipynb #db11d5cc
 CONFIG_NAME, WEIGHTS_NAME = "mcl_config.json", "mcl_adapters.safetensors"
 SCORING_HEAD_NAME = "mcl_scoring_head.safetensors"   # the scoring head's weights (with `scoring_head=True`)
-STATE_NAME = "mcl_state.json"                        # training state that is not a weight: the adaptive WTA's win-rate average
+STATE_NAME = "mcl_state.json"                        # training state that is not a weight: the adaptive WTA's relative temperature and win-rate average
 
 # %% ../nbs/04_model.ipynb #ea922471
 class MCLModel(nn.Module):
