@@ -43,7 +43,8 @@ for config, (point, MCL) in CONFIGS.items():
         writes_own = {l: dist[str(s["winner_per_language"][l])][l] for l in langs}
         for l in langs:
             per.setdefault(f"train_win_rate.{l}", {})[seed] = s["max_win_rate_per_language"][l]
-            per.setdefault(f"held_out_win_rate.{l}", {})[seed] = s["held_out_max_win_rate_per_language"][l]
+            # held out: the share of the language's test references won by the hypothesis that won its training captions
+            per.setdefault(f"held_out_win_rate.{l}", {})[seed] = m["held_out_win_rates"][MCL][l][str(s["winner_per_language"][l])]
             per.setdefault(f"winner_writes_its_language.{l}", {})[seed] = writes_own[l]
         c = {"winners": s["winner_per_language"], "distinct_winners": len(set(s["winner_per_language"].values())) == len(langs),
              "won_by_one_hypothesis_90": all(s["max_win_rate_per_language"][l] >= 0.9 for l in langs),
