@@ -41,7 +41,7 @@ def cell(r):
     err = f"{r['recovery_max_error']:.3f}" if r["K"] >= r["M"] else f"{r['oracle_loss_vs_em_rel_gap']:+.2%} vs EM"
     flags = " **collapse**" if r["collapsed"] else (" **homogenised**" if r["homogenised"] else "")
     return f"{err}{flags}{'' if r['meets'] else ' ✗'}"
-order = ["paper1", "paper2", "three_states", "collapse_argmin_ties", "four_states_3_chains"] + \
+order = ["paper1", "paper1_1200steps", "paper2", "three_states", "collapse_argmin_ties", "four_states_3_chains"] + \
         sorted((s for s in rows if s.startswith("k_sweep")), key=lambda s: int(s.split("K")[-1]))
 print("| setting (K, M) | " + " | ".join(METHODS) + " |"); print("|---" * (len(METHODS) + 1) + "|")
 for s in [s for s in order if s in rows]:
