@@ -34,12 +34,11 @@ def wait_for(path: Path, proc, timeout=120):
 
 
 def own_traceback(err: str) -> bool:
-    """Whether stderr holds a traceback of the command line itself (papermill's or lora_mcl's frames, or a bare
-    `KeyboardInterrupt` line ending a traceback). The Jupyter kernel, a separate process, may log its own shutdown
-    when interrupted ("[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel." and a zmq traceback): that is not
-    the command's output and is not counted."""
-    return any(line.strip() == "KeyboardInterrupt" or line.lstrip().startswith("KeyboardInterrupt:")
-               or re.search(r"(lora_mcl|papermill)/\w+\.py", line) for line in err.splitlines())
+    """Whether stderr holds a traceback of the command line itself: any frame of lora_mcl's or papermill's files (the
+    command's entry point is `lora_mcl.runner.main`, so every traceback of its own has one). The Jupyter kernel, a
+    separate process that imports neither, may log its own shutdown when interrupted ("[IPKernelApp] ERROR |
+    KeyboardInterrupt caught in kernel." and a zmq traceback): that is not the command's output and is not counted."""
+    return any(re.search(r"(lora_mcl|papermill)/\w+\.py", line) for line in err.splitlines())
 
 
 def _default_sigint():
