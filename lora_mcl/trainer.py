@@ -11,6 +11,7 @@ import time
 import warnings
 import torch
 from torch import Tensor
+from accelerate.utils import DistributedType
 from tqdm.std import tqdm
 from transformers import Trainer, TrainingArguments
 from transformers.trainer_callback import ProgressCallback, TrainerCallback
@@ -114,6 +115,23 @@ class MCLTrainerMixin:
             for p in model.parameters():
                 if p.grad is not None: p.grad.nan_to_num_(0.0, 0.0, 0.0)
         return loss
+
+    def _clip_grad_norm(self, model):
+        "Clip the adapters' gradient and the scoring head's separately, each to `max_grad_norm`, so that adding a head never changes the adapters' steps; the norm returned (and logged) is over both, before clipping. FSDP and DeepSpeed clip the two together, as transformers does."
+        head = self.mcl_model.scoring_head
+        head_params = [p for p in head.parameters() if p.grad is not None] if head is not None else []
+        mixed_mesh = getattr(self, "_has_mixed_mesh_grads", lambda m: False)(model)
+        if not head_params or mixed_mesh or self.accelerator.distributed_type in (DistributedType.FSDP, DistributedType.DEEPSPEED, DistributedType.XLA):
+            if head_params and not getattr(self, "_warned_joint_clip", False) and self.is_world_process_zero():
+                warnings.warn(f"{self.accelerator.distributed_type} clips the scoring head's gradient together with the adapters' "
+                              "(one norm): the head's gradient can scale the adapters' steps", stacklevel=2)
+                self._warned_joint_clip = True
+            return super()._clip_grad_norm(model)
+        self.accelerator.unscale_gradients()             # fp16: once, for both groups
+        own = {id(p) for p in head.parameters()}
+        adapters = [p for p in model.parameters() if p.grad is not None and id(p) not in own]
+        norms = [torch.nn.utils.clip_grad_norm_(g, self.args.max_grad_norm) for g in (adapters, head_params) if g]
+        return torch.linalg.vector_norm(torch.stack(norms))
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
         "Add per-hypothesis losses, win rates, win entropy and temperature to training logs (summed over processes)."

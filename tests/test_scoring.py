@@ -50,3 +50,25 @@ def test_trainer_checkpoint_resumes_the_head_exactly(tmp_path):
         assert torch.equal(a, b), n
     logs = [h for h in full.state.log_history if "scoring_loss" in h]
     assert len(logs) == 2 and all(0 <= h["scoring_accuracy"] <= 1 for h in logs)
+
+def test_head_never_changes_the_adapters_steps(tmp_path):
+    "Gradient clipping takes the adapters and the head separately: with a head or without, the same run trains the same adapters."
+    ids, labels = two_contexts()
+    ds = [{"input_ids": i, "labels": l} for i, l in zip(ids, labels)]
+    def run(head):
+        torch.manual_seed(0)
+        m = get_mcl_model(tiny_model("llama", vocab_size=16),
+                          MCLConfig(r=4, lora_alpha=8, target_modules=TARGETS, num_hyps=2, wta_mode="wta", scoring_head=head))
+        args = TrainingArguments(str(tmp_path / f"head={head}"), per_device_train_batch_size=10, max_steps=4, learning_rate=1e-2,
+                                 max_grad_norm=1e-3, logging_steps=1, save_strategy="no", report_to=[], use_cpu=True,
+                                 disable_tqdm=True, seed=0, data_seed=0)
+        tr = MCLTrainer(m, args, train_dataset=ds)
+        tr.train()
+        norms = [h["grad_norm"] for h in tr.state.log_history if "grad_norm" in h]
+        return {n: p.detach().clone() for n, p in m.named_parameters() if p.requires_grad and "scoring_head" not in n}, norms
+    plain, plain_norms = run(False)
+    headed, headed_norms = run(True)
+    assert min(plain_norms) > 1e-3                       # clipping acted on every step
+    assert headed_norms[0] > plain_norms[0]              # same adapters at step 1: the logged norm also counts the head's
+    assert plain.keys() == headed.keys() and len(plain) > 0
+    for n, a in plain.items(): assert torch.equal(a, headed[n]), n
