@@ -238,3 +238,13 @@ def test_language_share_errors(tmp_path, params, match):
     from papermill.exceptions import PapermillExecutionError
     with pytest.raises(PapermillExecutionError, match=match):
         run_notebook(NB, {"steps": 2, **params}, out_dir=tmp_path / "bad")
+
+def test_one_hypothesis_run(tmp_path):
+    "K = 1 (the first point of the oracle-NLL-against-K table): no diversity to plot, and LoRA-MCL with one hypothesis is LoRA-MLE."
+    res = run_notebook(NB, {"num_hyps": 1, "wta_modes": ["relaxed"], "moe": False, "mle_decodings": [], "steps": 6, "align_steps": 10},
+                       out_dir=tmp_path / "k1")
+    m = json.loads((Path(res["out_dir"]) / "metrics.json").read_text())
+    assert set(m["rows"]) == {"LoRA-MCL (relaxed)"} and "mBLEU-4" not in m["rows"]["LoRA-MCL (relaxed)"]
+    assert not (Path(res["out_dir"]) / "quality_diversity.png").exists()
+    nll = {n: v["oracle_nll"] for n, v in m["oracle_nll"].items()}
+    assert set(nll) == {"LoRA-MCL (relaxed)", "LoRA-MLE"} and abs(nll["LoRA-MCL (relaxed)"] - nll["LoRA-MLE"]) < 1e-9
