@@ -123,8 +123,9 @@ class MCLTrainerMixin:
         mixed_mesh = getattr(self, "_has_mixed_mesh_grads", lambda m: False)(model)
         if not head_params or mixed_mesh or self.accelerator.distributed_type in (DistributedType.FSDP, DistributedType.DEEPSPEED, DistributedType.XLA):
             if head_params and not getattr(self, "_warned_joint_clip", False) and self.is_world_process_zero():
-                warnings.warn(f"{self.accelerator.distributed_type} clips the scoring head's gradient together with the adapters' "
-                              "(one norm): the head's gradient can scale the adapters' steps", stacklevel=2)
+                how = "sharded gradients" if mixed_mesh else self.accelerator.distributed_type.value
+                warnings.warn(f"with {how}, the scoring head's gradient is clipped together with the adapters' (one norm, as "
+                              "transformers does): the head's gradient can scale the adapters' steps", stacklevel=2)
                 self._warned_joint_clip = True
             return super()._clip_grad_norm(model)
         self.accelerator.unscale_gradients()             # fp16: once, for both groups
