@@ -117,7 +117,7 @@ class MCLTrainerMixin:
         return loss
 
     def _clip_grad_norm(self, model):
-        "Clip the adapters' gradient and the scoring head's separately, each to `max_grad_norm`, so that adding a head never changes the adapters' steps; the norm returned (and logged) is over both, before clipping. FSDP and DeepSpeed clip the two together, as transformers does."
+        "Clip the adapters' gradient and the scoring head's separately, each to `max_grad_norm`, so that adding a head never changes the adapters' steps; the norm returned (and logged) is over both, before clipping. Under FSDP, DeepSpeed, XLA or sharded (mixed-mesh) gradients the two are clipped together, as transformers does (with a warning)."
         head = self.mcl_model.scoring_head
         head_params = [p for p in head.parameters() if p.grad is not None] if head is not None else []
         mixed_mesh = getattr(self, "_has_mixed_mesh_grads", lambda m: False)(model)
