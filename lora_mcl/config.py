@@ -59,7 +59,7 @@ class MCLConfig(LoraConfig):
     epsilon: float = field(default=0.05, metadata={"help": "relaxed WTA: the losers share epsilon, the winner gets 1-epsilon; adaptive: the largest share of a sample a starving hypothesis gets"})
     adaptive_momentum: float = field(default=0.9, metadata={"help": "adaptive WTA: momentum of the moving average of each hypothesis's win rate (per training forward)"})
     adaptive_threshold: float = field(default=0.25, metadata={"help": "adaptive WTA, hard phase: a hypothesis starves (and gets a share of the samples it loses) below this fraction of the fair win rate 1/K"})
-    adaptive_decay: float = field(default=0.95, metadata={"help": "adaptive WTA: factor on the relative temperature (1 at the start, in units of the batch's mean best loss) per training forward; below 1e-3 the hard phase starts, for good"})
+    adaptive_decay: float = field(default=0.8, metadata={"help": "adaptive WTA: factor on the relative temperature (1 at the start, in units of the batch's mean best loss) per training forward; below 1e-3 the hard phase starts, for good"})
     temperature_init: float = field(default=1.0, metadata={"help": "annealed WTA: temperature at optimizer step 0"})
     temperature_final: float = field(default=1e-6, metadata={"help": "annealed WTA: at this temperature the loss becomes hard WTA"})
     temperature_decay: float = field(default=0.999, metadata={"help": "annealed WTA: temperature factor per optimizer step"})

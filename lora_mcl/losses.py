@@ -190,7 +190,7 @@ def balanced_weights(
 
 def next_relative_temperature(
     rho: float,                  # the current relative temperature; 0: the hard phase, which never ends
-    decay: float = 0.95,         # factor per training forward (MCLConfig.adaptive_decay)
+    decay: float = 0.8,          # factor per training forward (MCLConfig.adaptive_decay)
 ) -> float:                      # rho * decay, or 0 once below ADAPTIVE_HARD_AT
     "Adaptive relaxation: the relative temperature after one more training forward."
     if not 0 < decay < 1: raise ValueError(f"decay={decay!r} must be in (0, 1)")

@@ -19,9 +19,10 @@ def test_win_rate_average_moves_only_in_training():
     m.train(); out = m(**b)
     counts = torch.bincount(out.winners, minlength=3).double() / 4
     assert torch.allclose(m.win_rate_ema, 0.9 * start + 0.1 * counts)
-    assert abs(m.relative_temperature - 0.95) < 1e-12                # one training forward: one step of the decay
-    for _ in range(134): m(**b)
-    assert m.relative_temperature == 0.0                             # 0.95 ** 135 < 1e-3: the hard phase, for good
+    assert abs(m.relative_temperature - 0.8) < 1e-12                 # one training forward: one step of the decay
+    for _ in range(29): m(**b)
+    assert m.relative_temperature > 0                                # 0.8 ** 30 > 1e-3: still soft
+    m(**b); assert m.relative_temperature == 0.0                     # 0.8 ** 31 < 1e-3: the hard phase, for good
     m(**b); assert m.relative_temperature == 0.0
 
 def test_soft_phase_is_balanced_softmax_at_the_relative_temperature():

@@ -1,9 +1,12 @@
-"""Collect `lora-mcl sweep experiments/configs/markov_adaptive.yaml` from runs/markov_adaptive/ into this folder.
+"""Collect `lora-mcl sweep experiments/configs/markov_adaptive.yaml` (seed 0, every method) and
+`lora-mcl sweep experiments/configs/markov_adaptive_seeds.yaml` (the adaptive default on seeds 1 and 2) into this folder.
 
-    python results/markov_adaptive/aggregate.py [runs/markov_adaptive]
+    python results/markov_adaptive/aggregate.py [runs/markov_adaptive [runs/markov_adaptive_seeds]]
 
-Copies each run's metrics.json, writes summary.json ({"seeds": [...], "metrics": {"<setting>.<method>.<name>":
-{"mean", "std", "per_seed"}}}), the figure adaptive.png, and prints the table of README.md. A run meets the figure when
+Copies each run's metrics.json (points/<setting>-<method>/, points/<setting>-adaptive-seed=<s>/), writes summary.json
+({"seeds": [...], "metrics": {"<setting>.<method>.<name>": {"mean", "std", "per_seed"}}, "adaptive_seeds": {"<setting>":
+{"seeds", "recovery_max_error": {"mean", "std", "per_seed"}, "meets": [...], "meets_all"}}}), the figure adaptive.png, and
+prints the tables of README.md. "adaptive" is the default (adaptive_decay 0.8), "adaptive0.95" the first default. A run meets the figure when
 K >= M: recovery error <= 0.03, no collapse (max test win rate <= 0.9), no homogenisation (hypothesis spread >= 0.02);
 K < M: no collapse, no homogenisation and a test loss within 1% of the best hard-EM fixed point.
 """
@@ -13,15 +16,13 @@ import numpy as np
 
 here = Path(__file__).parent
 runs = Path(sys.argv[1] if len(sys.argv) > 1 else "runs/markov_adaptive")
-METHODS = ["wta", "relaxed0.05", "relaxed0.1", "annealed", "adaptive"]
-rows, per, seeds = {}, {}, set()
-for d in sorted(runs.glob("label=*")):
-    if not (d / "metrics.json").exists(): continue
-    setting, method = re.match(r"label=(.+)-(wta|relaxed0\.05|relaxed0\.1|annealed|adaptive)$", d.name).groups()
+runs_seeds = Path(sys.argv[2] if len(sys.argv) > 2 else "runs/markov_adaptive_seeds")
+METHODS = ["wta", "relaxed0.05", "relaxed0.1", "annealed", "adaptive0.95", "adaptive"]
+def point(d, name):
+    "One run's row (copied to points/<name>/metrics.json), and its seed."
     m = json.loads((d / "metrics.json").read_text()); cfg = json.loads((d / "config.json").read_text())
-    seeds.add(cfg["seed"])
-    (here / "points" / d.name[len("label="):]).mkdir(parents=True, exist_ok=True)
-    (here / "points" / d.name[len("label="):] / "metrics.json").write_text(json.dumps(m, indent=1))
+    (here / "points" / name).mkdir(parents=True, exist_ok=True)
+    (here / "points" / name / "metrics.json").write_text(json.dumps(m, indent=1))
     c = m["mcl"]; K, M = c["num_hyps"], len(cfg["chains"])
     r = {"K": K, "M": M, "recovery_max_error": c["recovery_max_error"], "oracle_loss_rel_gap": c["oracle_loss_rel_gap"],
          "oracle_loss_vs_em_rel_gap": c["oracle_loss_vs_em_rel_gap"], "max_win_rate": c["max_win_rate"], "hyp_spread": c["hyp_spread"],
@@ -29,12 +30,36 @@ for d in sorted(runs.glob("label=*")):
     r["meets"] = bool(not r["collapsed"] and not r["homogenised"] and
                       (r["recovery_max_error"] <= 0.03 if K >= M else r["oracle_loss_vs_em_rel_gap"] <= 0.01)) if K > 1 else \
                  bool(abs(r["oracle_loss_vs_em_rel_gap"]) <= 0.01)
+    return r, cfg["seed"]
+
+rows, per, seeds = {}, {}, set()
+for d in sorted(runs.glob("label=*")):
+    if not (d / "metrics.json").exists(): continue
+    setting, method = re.match(r"label=(.+)-(wta|relaxed0\.05|relaxed0\.1|annealed|adaptive0\.95|adaptive)$", d.name).groups()
+    r, seed = point(d, d.name[len("label="):])
+    seeds.add(seed)
     rows.setdefault(setting, {})[method] = r
     for k, v in r.items():
         if k not in ("K", "M"): per.setdefault(f"{setting}.{method}.{k}", []).append(float(v))
-summary = {"seeds": sorted(seeds), "metrics": {k: {"mean": float(np.mean(v)), "std": float(np.std(v)), "per_seed": v} for k, v in per.items()}}
+def stats(v): return {"mean": float(np.mean(v)), "std": float(np.std(v)), "per_seed": [float(x) for x in v]}
+# the adaptive default over seeds: seed 0 from the table's runs, seeds 1 and 2 from markov_adaptive_seeds
+by_seed = {}
+for d in sorted(runs_seeds.glob("label=*")):
+    if not (d / "metrics.json").exists(): continue
+    setting = re.match(r"label=(.+)-seed=\d+$", d.name).group(1)
+    r, seed = point(d, f"{setting}-adaptive-seed={json.loads((d / 'config.json').read_text())['seed']}")
+    by_seed.setdefault(setting, {})[seed] = r
+adaptive_seeds = {}
+for setting, rs in by_seed.items():
+    if "adaptive" in rows.get(setting, {}): rs = {0: rows[setting]["adaptive"], **rs}
+    ss = sorted(rs)
+    adaptive_seeds[setting] = {"seeds": ss, "recovery_max_error": stats([rs[x]["recovery_max_error"] for x in ss]),
+                               "max_win_rate": stats([rs[x]["max_win_rate"] for x in ss]),
+                               "meets": [rs[x]["meets"] for x in ss], "meets_all": all(rs[x]["meets"] for x in ss)}
+summary = {"seeds": sorted(seeds), "metrics": {k: stats(v) for k, v in per.items()}, "adaptive_seeds": adaptive_seeds}
 (here / "summary.json").write_text(json.dumps(summary, indent=1))
 shutil.copy("experiments/configs/markov_adaptive.yaml", here / "config.yaml")
+shutil.copy("experiments/configs/markov_adaptive_seeds.yaml", here / "config_seeds.yaml")
 
 def cell(r):
     if r is None: return "–"
@@ -50,6 +75,12 @@ for s in [s for s in order if s in rows]:
 met = {m: sum(1 for s in rows if m in rows[s] and rows[s][m]["meets"]) for m in METHODS}
 tot = {m: sum(1 for s in rows if m in rows[s]) for m in METHODS}
 print("\nmeets the figure: " + ", ".join(f"{m} {met[m]}/{tot[m]}" for m in METHODS))
+if adaptive_seeds:
+    print("\n| setting (K, M), adaptive default | seeds | recovery error, mean ± std | per seed | meets |\n|---|---|---|---|---|")
+    for s in [s for s in order if s in adaptive_seeds]:
+        a = adaptive_seeds[s]; e = a["recovery_max_error"]; any_r = next(iter(rows[s].values()))
+        print(f"| {s} (K={any_r['K']}, M={any_r['M']}) | {', '.join(map(str, a['seeds']))} | {e['mean']:.3f} ± {e['std']:.3f} | "
+              f"{' / '.join(f'{x:.3f}' for x in e['per_seed'])} | {sum(a['meets'])} of {len(a['meets'])} |")
 
 import matplotlib; matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -57,7 +88,7 @@ shown = [s for s in order if s in rows and next(iter(rows[s].values()))["K"] >= 
 fig, ax = plt.subplots(figsize=(8, 3.4))
 for i, m in enumerate(METHODS):
     ys = [rows[s][m]["recovery_max_error"] if m in rows[s] else np.nan for s in shown]
-    ax.scatter(np.arange(len(shown)) + (i - 2) * 0.12, ys, label=m, s=22)
+    ax.scatter(np.arange(len(shown)) + (i - 2.5) * 0.12, ys, label=m, s=22)
 ax.axhline(0.03, ls="--", c="grey", label="0.03"); ax.set_yscale("log")
 ax.set_xticks(range(len(shown)), shown, rotation=20, fontsize=8); ax.set_ylabel("recovery error (max abs, matched)")
 ax.set_title("Markov settings with K >= M: chain recovery by WTA variant (one seed)", fontsize=10); ax.legend(fontsize=7, ncol=3)
