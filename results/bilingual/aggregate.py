@@ -1,5 +1,6 @@
 """Collect the bilingual captioning runs into this folder: the paper's specialisation experiment over seeds
-(bilingual_seeds), the same with the adaptive relaxation (bilingual_adaptive), a context-dependent variant with a
+(bilingual_seeds), the same with the adaptive relaxation (bilingual_adaptive08 at its default, bilingual_adaptive at its
+first default, adaptive_decay 0.95), a context-dependent variant with a
 scoring head (bilingual_context) and the same with the head reading the image encoder's features, refit after training
 (bilingual_context_head; its LoRA-MLE comparison is bilingual_context's, same seed, which trains LoRA-MLE identically),
 and the same again with the refit stopped early on held-out training captions (bilingual_context_head_holdout).
@@ -17,7 +18,8 @@ import numpy as np
 here = Path(__file__).parent
 runs = Path(sys.argv[1] if len(sys.argv) > 1 else "runs")
 CONFIGS = {"bilingual_seeds": ("annealed_093", "LoRA-MCL (annealed)"), "bilingual_context": ("emoji08", "LoRA-MCL (annealed)"),
-           "bilingual_adaptive": ("adaptive", "LoRA-MCL (adaptive)"), "bilingual_context_head": ("image_head", "LoRA-MCL (annealed)"),
+           "bilingual_adaptive": ("adaptive", "LoRA-MCL (adaptive)"),
+           "bilingual_adaptive08": ("adaptive", "LoRA-MCL (adaptive)"), "bilingual_context_head": ("image_head", "LoRA-MCL (annealed)"),
            "bilingual_context_head_holdout": ("image_head_holdout", "LoRA-MCL (annealed)")}   # config: (its point's label, the LoRA-MCL variant it trains)
 
 def stats(per):   # {name: {seed: value}} -> {name: {"mean", "std", "per_seed", "seeds"}}
