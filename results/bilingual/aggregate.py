@@ -7,7 +7,8 @@ and the same again with the refit stopped early on held-out training captions (b
 
     python results/bilingual/aggregate.py [runs]
 
-Reads runs/<config>/label=<point>-seed=N/metrics.json, copies each (with the first 10 test images' candidates only),
+Reads runs/<config>/label=<point>-seed=N/metrics.json (a config with no run there keeps its block of the committed
+summary.json), copies each (with the first 10 test images' candidates only),
 the seed-0 figures and the configs, and writes summary.json:
 {"<config>": {"seeds": [...], "metrics": {name: {"mean", "std", "per_seed", "seeds"}}, "checks": {"seed=N": {...}}}, "runs": {...}}.
 """
@@ -26,6 +27,8 @@ def stats(per):   # {name: {seed: value}} -> {name: {"mean", "std", "per_seed", 
     return {k: {"mean": float(np.mean(list(v.values()))), "std": float(np.std(list(v.values()))),
                 "per_seed": [v[s] for s in sorted(v)], "seeds": sorted(v)} for k, v in per.items()}
 
+# a config none of whose runs are under `runs` (made on another machine) keeps its committed block and run times
+committed = json.loads((here / "summary.json").read_text()) if (here / "summary.json").is_file() else {}
 summary, info = {}, {}
 for config, (point, MCL) in CONFIGS.items():
     per, seeds, checks = {}, [], {}
@@ -94,7 +97,13 @@ for config, (point, MCL) in CONFIGS.items():
         summary[config] = {"seeds": sorted(seeds), "metrics": stats(per), "checks": checks, "language_share": m["params"].get("language_share") or None,
                            "figure_on_every_seed": all(c["figure"] for c in checks.values())}
         shutil.copy(f"experiments/configs/{config}.yaml", here / f"{config}.yaml")
-summary["runs"] = info
+for config in CONFIGS:
+    if config not in summary and config in committed:
+        summary[config] = committed[config]
+        info.update({k: v for k, v in committed.get("runs", {}).items() if k.startswith(f"{config}-seed=")})
+        print(f"kept the committed {config} (no run of it under {runs})")
+summary = {c: summary[c] for c in CONFIGS if c in summary}
+summary["runs"] = dict(sorted(info.items(), key=lambda kv: (list(CONFIGS).index(kv[0].rsplit("-seed=", 1)[0]), kv[0])))
 (here / "summary.json").write_text(json.dumps(summary, indent=1))
 print(f"{len(info)} runs: {here / 'summary.json'}")
 print(json.dumps({k: v.get("checks") for k, v in summary.items() if k != "runs"}, indent=1))
