@@ -1,11 +1,12 @@
 """Collect `lora-mcl sweep experiments/configs/markov_adaptive.yaml` (seed 0, every method) and
-`lora-mcl sweep experiments/configs/markov_adaptive_seeds.yaml` (the adaptive default on seeds 1 and 2) into this folder.
+`lora-mcl sweep experiments/configs/markov_adaptive_seeds.yaml` (the adaptive default on seeds 1 and 2; hard WTA there for
+the K sweep) into this folder.
 
     python results/markov_adaptive/aggregate.py [runs/markov_adaptive [runs/markov_adaptive_seeds]]
 
-Copies each run's metrics.json (points/<setting>-<method>/, points/<setting>-adaptive-seed=<s>/), writes summary.json
-({"seeds": [...], "metrics": {"<setting>.<method>.<name>": {"mean", "std", "per_seed"}}, "adaptive_seeds": {"<setting>":
-{"seeds", "recovery_max_error": {"mean", "std", "per_seed"}, "meets": [...], "meets_all"}}}), the figure adaptive.png, and
+Copies each run's metrics.json (points/<setting>-<method>/, points/<setting>-<adaptive|wta>-seed=<s>/), writes summary.json
+({"seeds": [...], "metrics": {"<setting>.<method>.<name>": {"mean", "std", "per_seed"}}, "adaptive_seeds" and "wta_seeds":
+{"<setting>": {"seeds", "recovery_max_error": {"mean", "std", "per_seed"}, "meets": [...], "meets_all"}}}), the figure adaptive.png, and
 prints the tables of README.md. "adaptive" is the default (adaptive_decay 0.8), "adaptive0.95" the first default. A run meets the figure when
 K >= M: recovery error <= 0.03, no collapse (max test win rate <= 0.9), no homogenisation (hypothesis spread >= 0.02);
 K < M: no collapse, no homogenisation and a test loss within 1% of the best hard-EM fixed point.
@@ -40,23 +41,27 @@ for d in sorted(runs.glob("label=*")):
     seeds.add(seed)
     rows.setdefault(setting, {})[method] = r
     for k, v in r.items():
-        if k not in ("K", "M"): per.setdefault(f"{setting}.{method}.{k}", []).append(float(v))
+        per.setdefault(f"{setting}.{method}.{k}", []).append(float(v))   # K and M too: a page tells K < M rows apart
 def stats(v): return {"mean": float(np.mean(v)), "std": float(np.std(v)), "per_seed": [float(x) for x in v]}
 # the adaptive default over seeds: seed 0 from the table's runs, seeds 1 and 2 from markov_adaptive_seeds
 by_seed = {}
 for d in sorted(runs_seeds.glob("label=*")):
     if not (d / "metrics.json").exists(): continue
-    setting = re.match(r"label=(.+)-seed=\d+$", d.name).group(1)
-    r, seed = point(d, f"{setting}-adaptive-seed={json.loads((d / 'config.json').read_text())['seed']}")
-    by_seed.setdefault(setting, {})[seed] = r
-adaptive_seeds = {}
-for setting, rs in by_seed.items():
-    if "adaptive" in rows.get(setting, {}): rs = {0: rows[setting]["adaptive"], **rs}
-    ss = sorted(rs)
-    adaptive_seeds[setting] = {"seeds": ss, "recovery_max_error": stats([rs[x]["recovery_max_error"] for x in ss]),
-                               "max_win_rate": stats([rs[x]["max_win_rate"] for x in ss]),
-                               "meets": [rs[x]["meets"] for x in ss], "meets_all": all(rs[x]["meets"] for x in ss)}
-summary = {"seeds": sorted(seeds), "metrics": {k: stats(v) for k, v in per.items()}, "adaptive_seeds": adaptive_seeds}
+    setting, method = re.match(r"label=(.+?)(-wta)?-seed=\d+$", d.name).groups()   # "<setting>": adaptive; "<setting>-wta": hard WTA
+    method = "wta" if method else "adaptive"
+    r, seed = point(d, f"{setting}-{method}-seed={json.loads((d / 'config.json').read_text())['seed']}")
+    by_seed.setdefault(method, {}).setdefault(setting, {})[seed] = r
+def over_seeds(method):   # {setting: {"seeds", "recovery_max_error", "max_win_rate", "meets", "meets_all"}}, seed 0 from the table
+    out = {}
+    for setting, rs in by_seed.get(method, {}).items():
+        if method in rows.get(setting, {}): rs = {0: rows[setting][method], **rs}
+        ss = sorted(rs)
+        out[setting] = {"seeds": ss, "recovery_max_error": stats([rs[x]["recovery_max_error"] for x in ss]),
+                        "max_win_rate": stats([rs[x]["max_win_rate"] for x in ss]),
+                        "meets": [rs[x]["meets"] for x in ss], "meets_all": all(rs[x]["meets"] for x in ss)}
+    return out
+adaptive_seeds, wta_seeds = over_seeds("adaptive"), over_seeds("wta")
+summary = {"seeds": sorted(seeds), "metrics": {k: stats(v) for k, v in per.items()}, "adaptive_seeds": adaptive_seeds, "wta_seeds": wta_seeds}
 (here / "summary.json").write_text(json.dumps(summary, indent=1))
 shutil.copy("experiments/configs/markov_adaptive.yaml", here / "config.yaml")
 shutil.copy("experiments/configs/markov_adaptive_seeds.yaml", here / "config_seeds.yaml")
@@ -76,11 +81,13 @@ met = {m: sum(1 for s in rows if m in rows[s] and rows[s][m]["meets"]) for m in 
 tot = {m: sum(1 for s in rows if m in rows[s]) for m in METHODS}
 print("\nmeets the figure: " + ", ".join(f"{m} {met[m]}/{tot[m]}" for m in METHODS))
 if adaptive_seeds:
-    print("\n| setting (K, M), adaptive default | seeds | recovery error, mean ± std | per seed | meets |\n|---|---|---|---|---|")
+    print("\n| setting (K, M) | method | seeds | recovery error, mean ± std | per seed | meets |\n|---|---|---|---|---|---|")
     for s in [s for s in order if s in adaptive_seeds]:
-        a = adaptive_seeds[s]; e = a["recovery_max_error"]; any_r = next(iter(rows[s].values()))
-        print(f"| {s} (K={any_r['K']}, M={any_r['M']}) | {', '.join(map(str, a['seeds']))} | {e['mean']:.3f} ± {e['std']:.3f} | "
-              f"{' / '.join(f'{x:.3f}' for x in e['per_seed'])} | {sum(a['meets'])} of {len(a['meets'])} |")
+        for name, block in (("adaptive (default)", adaptive_seeds), ("hard WTA", wta_seeds)):
+            if s not in block: continue
+            a = block[s]; e = a["recovery_max_error"]; any_r = next(iter(rows[s].values()))
+            print(f"| {s} (K={any_r['K']}, M={any_r['M']}) | {name} | {', '.join(map(str, a['seeds']))} | {e['mean']:.3f} ± {e['std']:.3f} | "
+                  f"{' / '.join(f'{x:.3f}' for x in e['per_seed'])} | {sum(a['meets'])} of {len(a['meets'])} |")
 
 import matplotlib; matplotlib.use("Agg")
 import matplotlib.pyplot as plt
