@@ -20,8 +20,9 @@ runs = Path(sys.argv[1] if len(sys.argv) > 1 else "runs/markov_adaptive")
 runs_seeds = Path(sys.argv[2] if len(sys.argv) > 2 else "runs/markov_adaptive_seeds")
 METHODS = ["wta", "relaxed0.05", "relaxed0.1", "annealed", "adaptive0.95", "adaptive"]
 def point(d, name):
-    "One run's row (copied to points/<name>/metrics.json), and its seed."
+    "One run's row (copied to points/<name>/metrics.json; a `{seed}` in name is the run's seed), and its seed."
     m = json.loads((d / "metrics.json").read_text()); cfg = json.loads((d / "config.json").read_text())
+    name = name.format(seed=cfg["seed"])
     (here / "points" / name).mkdir(parents=True, exist_ok=True)
     (here / "points" / name / "metrics.json").write_text(json.dumps(m, indent=1))
     c = m["mcl"]; K, M = c["num_hyps"], len(cfg["chains"])
@@ -49,7 +50,7 @@ for d in sorted(runs_seeds.glob("label=*")):
     if not (d / "metrics.json").exists(): continue
     setting, method = re.match(r"label=(.+?)(-wta)?-seed=\d+$", d.name).groups()   # "<setting>": adaptive; "<setting>-wta": hard WTA
     method = "wta" if method else "adaptive"
-    r, seed = point(d, f"{setting}-{method}-seed={json.loads((d / 'config.json').read_text())['seed']}")
+    r, seed = point(d, f"{setting}-{method}-seed={{seed}}")
     by_seed.setdefault(method, {}).setdefault(setting, {})[seed] = r
 def over_seeds(method):   # {setting: {"seeds", "recovery_max_error", "max_win_rate", "meets", "meets_all"}}, seed 0 from the table
     out = {}
