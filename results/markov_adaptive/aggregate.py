@@ -1,8 +1,10 @@
 """Collect `lora-mcl sweep experiments/configs/markov_adaptive.yaml` (seed 0, every method) and
 `lora-mcl sweep experiments/configs/markov_adaptive_seeds.yaml` (the adaptive default on seeds 1 and 2; hard WTA there for
-the K sweep) and `lora-mcl sweep experiments/configs/markov_adaptive_k4_seeds.yaml` into this folder.
+the K sweep), `lora-mcl sweep experiments/configs/markov_adaptive_k4_seeds.yaml` and `lora-mcl sweep
+experiments/configs/markov_adaptive_k4_1600.yaml` (MORE_RUN_FOLDERS: by default runs/markov_adaptive_k4_seeds and
+runs/markov_adaptive_k4_1600) into this folder.
 
-    python results/markov_adaptive/aggregate.py [runs/markov_adaptive [runs/markov_adaptive_seeds [runs/markov_adaptive_k4_seeds]]]
+    python results/markov_adaptive/aggregate.py [runs/markov_adaptive [runs/markov_adaptive_seeds [MORE_RUN_FOLDERS...]]]
 
 Copies each run's metrics.json (points/<setting>-<method>/, points/<setting>-<adaptive|wta>-seed=<s>/), writes summary.json
 ({"seeds": [...], "metrics": {"<setting>.<method>.<name>": {"mean", "std", "per_seed"}}, "adaptive_seeds" and "wta_seeds":
@@ -15,7 +17,7 @@ summary.json) sets each K > M run against the best hard-EM fixed point of its tr
 Where K >= M each run also gets "assignment_accuracy" (test sequences won by their chain's matched hypothesis) and
 "assignment_refit_error" (the recovery error after one exact M-step from the final assignment: each hypothesis refit as a table to
 the training sequences it wins), which tell a wrong assignment from a hypothesis that has not fitted the data it wins.
-`runs/markov_adaptive_k4_seeds` (K = M = 4 at 800 steps, seeds 3-5) joins the seeds tables.
+The extra folders (K = M = 4 at 800 steps on seeds 3-5; at 1600 steps on seeds 0-2) join the seeds tables.
 """
 import json, re, shutil, sys
 from pathlib import Path
@@ -25,7 +27,7 @@ from lora_mcl.markov import MarkovMixture, match_hypotheses, transition_counts, 
 here = Path(__file__).parent
 runs = Path(sys.argv[1] if len(sys.argv) > 1 else "runs/markov_adaptive")
 runs_seeds = Path(sys.argv[2] if len(sys.argv) > 2 else "runs/markov_adaptive_seeds")
-runs_k4 = Path(sys.argv[3] if len(sys.argv) > 3 else "runs/markov_adaptive_k4_seeds")
+runs_more = [Path(a) for a in sys.argv[3:]] or [Path("runs/markov_adaptive_k4_seeds"), Path("runs/markov_adaptive_k4_1600")]
 METHODS = ["wta", "relaxed0.05", "relaxed0.1", "annealed", "adaptive0.95", "adaptive"]
 def assignment(c, cfg):
     """Where K >= M: the share of test sequences won by their chain's matched hypothesis, and the error left by one M-step from the
@@ -72,7 +74,7 @@ for d in sorted(runs.glob("label=*")):
 def stats(v): return {"mean": float(np.mean(v)), "std": float(np.std(v)), "per_seed": [float(x) for x in v]}
 # the adaptive default over seeds: seed 0 from the table's runs, seeds 1 and 2 from markov_adaptive_seeds
 by_seed = {}
-for d in sorted([*runs_seeds.glob("label=*"), *runs_k4.glob("label=*")]):
+for d in sorted([*runs_seeds.glob("label=*"), *(d for r in runs_more for d in r.glob("label=*"))]):
     if not (d / "metrics.json").exists(): continue
     setting, method = re.match(r"label=(.+?)(-wta)?-seed=\d+$", d.name).groups()   # "<setting>": adaptive; "<setting>-wta": hard WTA
     method = "wta" if method else "adaptive"
@@ -83,7 +85,7 @@ def over_seeds(method):   # {setting: {"seeds", "recovery_max_error", "max_win_r
     for setting, rs in by_seed.get(method, {}).items():
         if method in rows.get(setting, {}): rs = {0: rows[setting][method], **rs}
         ss = sorted(rs)
-        out[setting] = {"seeds": ss, "recovery_max_error": stats([rs[x]["recovery_max_error"] for x in ss]),
+        out[setting] = {"seeds": ss, "K": rs[ss[0]]["K"], "M": rs[ss[0]]["M"], "recovery_max_error": stats([rs[x]["recovery_max_error"] for x in ss]),
                         **({"assignment_accuracy": stats([rs[x]["assignment_accuracy"] for x in ss]),
                             "assignment_refit_error": stats([rs[x]["assignment_refit_error"] for x in ss])}
                            if all("assignment_accuracy" in rs[x] for x in ss) else {}),
@@ -109,6 +111,7 @@ summary = {"seeds": sorted(seeds), "metrics": {k: stats(v) for k, v in per.items
 shutil.copy("experiments/configs/markov_adaptive.yaml", here / "config.yaml")
 shutil.copy("experiments/configs/markov_adaptive_seeds.yaml", here / "config_seeds.yaml")
 shutil.copy("experiments/configs/markov_adaptive_k4_seeds.yaml", here / "config_k4_seeds.yaml")
+shutil.copy("experiments/configs/markov_adaptive_k4_1600.yaml", here / "config_k4_1600.yaml")
 
 def cell(r):
     if r is None: return "–"
@@ -116,7 +119,7 @@ def cell(r):
     flags = " **collapse**" if r["collapsed"] else (" **homogenised**" if r["homogenised"] else "")
     return f"{err}{flags}{'' if r['meets'] else ' ✗'}"
 order = ["paper1", "paper1_1200steps", "paper2", "three_states", "collapse_argmin_ties", "four_states_3_chains"] + \
-        sorted((s for s in rows if s.startswith("k_sweep")), key=lambda s: int(s.split("K")[-1]))
+        sorted((s for s in {*rows, *adaptive_seeds} if s.startswith("k_sweep")), key=lambda s: (int(s.split("K")[-1]), s))
 print("| setting (K, M) | " + " | ".join(METHODS) + " |"); print("|---" * (len(METHODS) + 1) + "|")
 for s in [s for s in order if s in rows]:
     any_r = next(iter(rows[s].values()))
@@ -130,8 +133,8 @@ if adaptive_seeds:
     for s in [s for s in order if s in adaptive_seeds]:
         for name, block in (("adaptive (default)", adaptive_seeds), ("hard WTA", wta_seeds)):
             if s not in block: continue
-            a = block[s]; e = a["recovery_max_error"]; any_r = next(iter(rows[s].values()))
-            print(f"| {s} (K={any_r['K']}, M={any_r['M']}) | {name} | {', '.join(map(str, a['seeds']))} | {e['mean']:.3f} ± {e['std']:.3f} | "
+            a = block[s]; e = a["recovery_max_error"]
+            print(f"| {s} (K={a['K']}, M={a['M']}) | {name} | {', '.join(map(str, a['seeds']))} | {e['mean']:.3f} ± {e['std']:.3f} | "
                   f"{' / '.join(f'{x:.3f}' for x in e['per_seed'])} | {sum(a['meets'])} of {len(a['meets'])} | "
                   + (f"{min(a['assignment_accuracy']['per_seed']):.1%}-{max(a['assignment_accuracy']['per_seed']):.1%} | "
                      f"{max(a['assignment_refit_error']['per_seed']):.3f} at most |" if "assignment_accuracy" in a else "– | – |"))
