@@ -13,15 +13,17 @@ import numpy as np, torch
 from transformers import TrainingArguments, TrainerCallback, PrinterCallback, logging as hf_logging
 from lora_mcl import MCLConfig, get_mcl_model, MCLTrainer
 from lora_mcl.markov import MarkovMixture, order1_model, learned_transitions, match_hypotheses
+from lora_mcl.runner import load_sweep
 hf_logging.set_verbosity_error()
 mode, seed = sys.argv[1], int(sys.argv[2])
-steps, more_steps, more_lr, bs, L, V, K = 800, 1600, 1e-3, 64, 64, 3, 4
-chains = np.array([[[.8, .1, .1], [.7, .2, .1], [.6, .2, .2]], [[.1, .8, .1], [.1, .7, .2], [.2, .6, .2]],
-                   [[.1, .1, .8], [.2, .1, .7], [.2, .2, .6]], [[.1, .45, .45], [.45, .1, .45], [.45, .45, .1]]])
-mix = MarkovMixture(chains)
+p = load_sweep("experiments/configs/markov_adaptive_k4_seeds.yaml")["runs"][0]["parameters"]   # the K sweep at K = M = 4, 800 steps
+steps, bs, L, K, lr = p["steps"], p["batch_size"], p["seq_len"], p["num_hyps"], p["lr"]
+more_steps, more_lr = 1600, 1e-3
+chains = np.array(p["chains"])
+mix = MarkovMixture(chains); V = mix.num_states
 x_train, _ = mix.sample(steps * bs, L, seed=seed)                       # the notebook's training draw
 base = order1_model(V, hidden_size=32, num_layers=2, seed=seed)
-cfg = MCLConfig(num_hyps=K, wta_mode=mode, r=4, lora_alpha=4,
+cfg = MCLConfig(num_hyps=K, wta_mode=mode, r=4, lora_alpha=4,                                    # the notebook's defaults
                 target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj", "lm_head"])
 torch.manual_seed(seed)
 model = get_mcl_model(copy.deepcopy(base), cfg)
@@ -39,7 +41,7 @@ def train(key, data, n, lr, schedule, warmup, every, first=0):
                              seed=seed, data_seed=seed, use_cpu=True, disable_tqdm=True)
     tr = MCLTrainer(model, args, train_dataset=[{"input_ids": s, "labels": s} for s in data])
     tr.remove_callback(PrinterCallback); tr.add_callback(Record(key, every, first)); tr.train()
-train("train", x_train, steps, 1e-2, "cosine", steps // 20, 10, 40)    # the notebook's schedule (no evaluation in between)
+train("train", x_train, steps, lr, "cosine", steps // 20, 10, 40)      # the notebook's schedule (no evaluation in between)
 x_more, _ = mix.sample(more_steps * bs, L, seed=seed + 77)
 train("more", x_more, more_steps, more_lr, "constant", 0, 50)
 out = Path(__file__).parent / f"plateau_{mode}_seed{seed}.json"
